@@ -1,0 +1,143 @@
+//! Gradient checking: the tape's gradient against central differences, in `f64`.
+
+use crate::tape::{Tape, Var};
+use crate::tensor::Tensor;
+use std::fmt;
+
+/// Tolerances of [`gradcheck_with`]; the defaults are PyTorch's `gradcheck` defaults.
+#[derive(Clone, Copy, Debug)]
+pub struct GradcheckOptions {
+    /// Step of the central difference `(f(x + eps) - f(x - eps)) / (2 eps)`.
+    pub eps: f64,
+    /// Absolute tolerance.
+    pub atol: f64,
+    /// Relative tolerance: an element passes when `|analytic - numeric| <= atol + rtol * |numeric|`.
+    pub rtol: f64,
+}
+
+impl Default for GradcheckOptions {
+    fn default() -> Self {
+        GradcheckOptions { eps: 1e-6, atol: 1e-5, rtol: 1e-3 }
+    }
+}
+
+/// What a passing check saw.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GradcheckReport {
+    /// Elements compared over all inputs.
+    pub elements: usize,
+    /// Largest `|analytic - numeric|`.
+    pub max_abs_error: f64,
+    /// Largest `|analytic - numeric| / max(|numeric|, atol)` (how close to the tolerance it came).
+    pub max_rel_error: f64,
+}
+
+/// The first element that failed: which input, where, and both values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GradcheckError {
+    /// Position of the input in the slice given to `gradcheck`.
+    pub input: usize,
+    /// Multi-index of the worst element in that input.
+    pub index: Vec<usize>,
+    /// Gradient from the tape.
+    pub analytic: f64,
+    /// Central-difference estimate.
+    pub numeric: f64,
+    /// `|analytic - numeric|`.
+    pub error: f64,
+    /// The tolerance it exceeded, `atol + rtol * |numeric|`.
+    pub tolerance: f64,
+}
+
+impl fmt::Display for GradcheckError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "gradcheck failed for input {} at index {:?}: analytic {:.10e}, numeric {:.10e}, error {:.3e} > tolerance {:.3e}",
+            self.input, self.index, self.analytic, self.numeric, self.error, self.tolerance
+        )
+    }
+}
+
+impl std::error::Error for GradcheckError {}
+
+/// Checks the tape's gradient of a scalar function against central differences, with PyTorch's
+/// default tolerances (eps 1e-6, atol 1e-5, rtol 1e-3). `f` receives one tracked `Var` per input
+/// and must return a one-element value.
+///
+/// ```
+/// use tapegrad::{gradcheck, Tensor};
+/// let x = Tensor::from_vec(vec![0.5, -1.0, 2.0], &[3]);
+/// let report = gradcheck(|v| (v[0].exp() * v[0]).sum(), &[x]).unwrap();
+/// assert!(report.max_abs_error < 1e-6);
+/// ```
+pub fn gradcheck<F>(f: F, inputs: &[Tensor<f64>]) -> Result<GradcheckReport, GradcheckError>
+where
+    F: for<'t> Fn(&[Var<'t, f64>]) -> Var<'t, f64>,
+{
+    gradcheck_with(f, inputs, GradcheckOptions::default())
+}
+
+/// [`gradcheck`] with chosen tolerances. Returns the worst failing element, if any.
+pub fn gradcheck_with<F>(f: F, inputs: &[Tensor<f64>], opts: GradcheckOptions) -> Result<GradcheckReport, GradcheckError>
+where
+    F: for<'t> Fn(&[Var<'t, f64>]) -> Var<'t, f64>,
+{
+    let analytic: Vec<Tensor<f64>> = {
+        let tape = Tape::new();
+        let vars: Vec<Var<'_, f64>> = inputs.iter().map(|x| tape.var(x.clone())).collect();
+        let grads = f(&vars).backward();
+        vars.iter().map(|&v| grads.wrt(v)).collect()
+    };
+    let mut tape = Tape::new();
+    let mut eval = |xs: &[Tensor<f64>]| -> f64 {
+        tape.clear();
+        let vars: Vec<Var<'_, f64>> = xs.iter().map(|x| tape.var(x.clone())).collect();
+        f(&vars).item()
+    };
+    let mut work: Vec<Tensor<f64>> = inputs.to_vec();
+    let mut report = GradcheckReport { elements: 0, max_abs_error: 0.0, max_rel_error: 0.0 };
+    let mut worst: Option<GradcheckError> = None;
+    for i in 0..inputs.len() {
+        for j in 0..inputs[i].len() {
+            let x0 = inputs[i].data()[j];
+            work[i].data_mut()[j] = x0 + opts.eps;
+            let up = eval(&work);
+            work[i].data_mut()[j] = x0 - opts.eps;
+            let down = eval(&work);
+            work[i].data_mut()[j] = x0;
+            let numeric = (up - down) / (2.0 * opts.eps);
+            let a = analytic[i].data()[j];
+            let error = (a - numeric).abs();
+            let tolerance = opts.atol + opts.rtol * numeric.abs();
+            report.elements += 1;
+            report.max_abs_error = report.max_abs_error.max(error);
+            report.max_rel_error = report.max_rel_error.max(error / numeric.abs().max(opts.atol));
+            let failed = !(error <= tolerance);
+            if failed && worst.as_ref().map_or(true, |w| error - tolerance > w.error - w.tolerance || w.error.is_nan()) {
+                worst = Some(GradcheckError {
+                    input: i,
+                    index: unravel(j, inputs[i].shape()),
+                    analytic: a,
+                    numeric,
+                    error,
+                    tolerance,
+                });
+            }
+        }
+    }
+    match worst {
+        Some(w) => Err(w),
+        None => Ok(report),
+    }
+}
+
+/// Row-major offset to multi-index.
+fn unravel(mut j: usize, shape: &[usize]) -> Vec<usize> {
+    let mut idx = vec![0; shape.len()];
+    for d in (0..shape.len()).rev() {
+        idx[d] = j % shape[d];
+        j /= shape[d];
+    }
+    idx
+}

@@ -1,0 +1,11 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+pub mod gradcheck;
+mod ops;
+pub mod tape;
+pub mod tensor;
+
+pub use gradcheck::{gradcheck, GradcheckOptions, GradcheckReport};
+pub use tape::{Gradients, Tape, Var};
+pub use tensor::{Float, Shape, Tensor};

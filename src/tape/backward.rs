@@ -1,0 +1,173 @@
+//! The reverse sweep and the gradients it yields.
+
+use super::{Node, Tape, Var};
+use crate::ops;
+use crate::tensor::{Float, Tensor};
+use std::ops::Index;
+
+/// What an op's backward rule sees: the values of every node, the gradients of the nodes before it
+/// (to accumulate into), and its own value and incoming gradient.
+pub(crate) struct Back<'a, T: Float> {
+    pub nodes: &'a [Node<T>],
+    pub values: &'a [T],
+    pub aux: &'a [usize],
+    grads: &'a mut [T],
+    reached: &'a mut [bool],
+    /// This node's value.
+    pub y: &'a [T],
+    /// The gradient of the output with respect to this node.
+    pub g: &'a [T],
+    /// This node's shape.
+    pub shape: &'a [usize],
+}
+
+impl<'a, T: Float> Back<'a, T> {
+    /// The value of input `id`.
+    #[inline(always)]
+    pub fn x(&self, id: u32) -> &'a [T] {
+        let n = &self.nodes[id as usize];
+        &self.values[n.offset..n.offset + n.len]
+    }
+    /// The shape of input `id`.
+    #[inline(always)]
+    pub fn shape_of(&self, id: u32) -> &'a [usize] {
+        &self.nodes[id as usize].shape
+    }
+    /// Whether input `id` wants a gradient; a rule skips the work for inputs that do not.
+    #[inline(always)]
+    pub fn wants(&self, id: u32) -> bool {
+        self.nodes[id as usize].requires_grad
+    }
+    /// The gradient buffer of input `id`, to accumulate into (`+=`).
+    #[inline(always)]
+    pub fn grad(&mut self, id: u32) -> &mut [T] {
+        let n = &self.nodes[id as usize];
+        self.reached[id as usize] = true;
+        &mut self.grads[n.offset..n.offset + n.len]
+    }
+}
+
+/// Every gradient of one backward pass, indexable by any `Var` of the tape (leaf or intermediate):
+/// `grads[x]` is the slice of d output / d x in `x`'s row-major layout. A value that the output does
+/// not depend on has a gradient of zeros.
+///
+/// Its buffers go back to the tape when it drops, so the next pass allocates nothing.
+pub struct Gradients<'t, T: Float> {
+    tape: &'t Tape<T>,
+    grads: Vec<T>,
+    reached: Vec<bool>,
+    nodes: usize,
+}
+
+impl<'t, T: Float> Gradients<'t, T> {
+    #[track_caller]
+    pub(crate) fn compute(root: Var<'t, T>) -> Self {
+        let tape = root.tape();
+        let (mut grads, mut reached) = std::mem::take(&mut *tape.pool.borrow_mut());
+        let arena = tape.arena.borrow();
+        let nodes = &arena.nodes[..];
+        let r = root.id() as usize;
+        let rn = &nodes[r];
+        assert!(
+            rn.len == 1,
+            "backward: the output must have one element, but it has shape {:?} ({} elements); \
+             reduce it first (for example with .sum() or .mean())",
+            &rn.shape[..],
+            rn.len
+        );
+        grads.clear();
+        grads.resize(rn.offset + 1, T::ZERO);
+        reached.clear();
+        reached.resize(r + 1, false);
+        grads[rn.offset] = T::ONE;
+        reached[r] = true;
+        let anomaly = tape.anomaly_detection();
+        for i in (0..=r).rev() {
+            let node = &nodes[i];
+            if !reached[i] || !node.requires_grad || !node.op.has_inputs() {
+                continue;
+            }
+            let (lo, hi) = grads.split_at_mut(node.offset);
+            let (reached_lo, _) = reached.split_at_mut(i);
+            let mut back = Back {
+                nodes,
+                values: &arena.values,
+                aux: &arena.aux,
+                grads: lo,
+                reached: reached_lo,
+                y: &arena.values[node.offset..node.offset + node.len],
+                g: &hi[..node.len],
+                shape: &node.shape,
+            };
+            ops::backward(&node.op, &mut back);
+            if anomaly {
+                check_finite(nodes, lo, &node.op, &arena.aux, node);
+            }
+        }
+        drop(arena);
+        Gradients { tape, grads, reached, nodes: r + 1 }
+    }
+
+    /// d output / d `x` as a tensor of `x`'s shape.
+    #[track_caller]
+    pub fn wrt(&self, x: Var<'t, T>) -> Tensor<T> {
+        Tensor::from_slice(&self[x], &x.shape())
+    }
+
+    /// Whether the sweep reached `x` (it lies on a path from a tracked leaf to the output).
+    pub fn reached(&self, x: Var<'t, T>) -> bool {
+        self.reached.get(x.index()).copied().unwrap_or(false)
+    }
+}
+
+impl<'t, T: Float> Index<Var<'t, T>> for Gradients<'t, T> {
+    type Output = [T];
+    #[track_caller]
+    fn index(&self, x: Var<'t, T>) -> &[T] {
+        assert!(std::ptr::eq(x.tape(), self.tape), "Gradients: this Var belongs to another tape");
+        let a = self.tape.arena.borrow();
+        assert!(
+            x.index() < self.nodes,
+            "Gradients: Var #{} was recorded after the output (#{}), so it has no gradient from it",
+            x.index(),
+            self.nodes - 1
+        );
+        let n = &a.nodes[x.index()];
+        let (off, len) = (n.offset, n.len);
+        drop(a);
+        if off + len <= self.grads.len() {
+            &self.grads[off..off + len]
+        } else {
+            // The output's own value sits at the end of the buffer; nothing after it exists.
+            &[]
+        }
+    }
+}
+
+impl<T: Float> Drop for Gradients<'_, T> {
+    fn drop(&mut self) {
+        if let Ok(mut pool) = self.tape.pool.try_borrow_mut() {
+            *pool = (std::mem::take(&mut self.grads), std::mem::take(&mut self.reached));
+        }
+    }
+}
+
+/// Anomaly mode's backward check: the gradients just written to an op's inputs must be finite.
+fn check_finite<T: Float>(nodes: &[Node<T>], grads: &[T], op: &ops::Op<T>, aux: &[usize], node: &Node<T>) {
+    for &j in op.inputs(aux).iter() {
+        let n = &nodes[j as usize];
+        if let Some(k) = grads[n.offset..n.offset + n.len].iter().position(|v| !v.is_finite()) {
+            panic!(
+                "anomaly: the backward of {} (output {:?}, recorded at {}) wrote a non-finite gradient ({}) \
+                 at element {} of its input #{} of shape {:?}",
+                op.name(),
+                &node.shape[..],
+                node.location,
+                grads[n.offset + k],
+                k,
+                j,
+                &n.shape[..]
+            );
+        }
+    }
+}

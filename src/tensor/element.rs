@@ -1,0 +1,125 @@
+//! The element trait: what a tensor may hold (`f32` and `f64`).
+
+use std::fmt::{Debug, Display};
+use std::iter::Sum;
+use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
+
+/// A floating-point element type of a [`Tensor`](crate::Tensor): implemented for `f32` and `f64`.
+///
+/// It gathers the arithmetic, the transcendental functions the ops need, and the matching GEMM kernel.
+pub trait Float:
+    Copy
+    + Debug
+    + Display
+    + Default
+    + PartialOrd
+    + PartialEq
+    + Send
+    + Sync
+    + Sum
+    + 'static
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+    + AddAssign
+    + SubAssign
+    + MulAssign
+    + DivAssign
+{
+    /// Additive identity.
+    const ZERO: Self;
+    /// Multiplicative identity.
+    const ONE: Self;
+    /// Machine epsilon of the type (`f32::EPSILON` or `f64::EPSILON`).
+    const EPSILON: Self;
+    /// Name of the type as numpy writes it (`"float32"`, `"float64"`).
+    const DTYPE: &'static str;
+    /// Converts from `f64` (rounding for `f32`).
+    fn from_f64(v: f64) -> Self;
+    /// Converts to `f64` (exact).
+    fn to_f64(self) -> f64;
+    /// `e^x`.
+    fn exp(self) -> Self;
+    /// Natural logarithm.
+    fn ln(self) -> Self;
+    /// `ln(1 + x)`, accurate near 0.
+    fn ln_1p(self) -> Self;
+    /// Square root.
+    fn sqrt(self) -> Self;
+    /// Absolute value.
+    fn abs(self) -> Self;
+    /// Hyperbolic tangent.
+    fn tanh(self) -> Self;
+    /// `x^p` for a real exponent.
+    fn powf(self, p: Self) -> Self;
+    /// `true` unless NaN or infinite.
+    fn is_finite(self) -> bool;
+    /// `true` for NaN.
+    fn is_nan(self) -> bool;
+    /// Larger of two values (NaN-ignoring like `f64::max`).
+    fn max(self, other: Self) -> Self;
+    /// Smaller of two values (NaN-ignoring like `f64::min`).
+    fn min(self, other: Self) -> Self;
+    /// `C <- alpha * A B + beta * C` with arbitrary row and column strides (in elements).
+    ///
+    /// # Safety
+    /// The pointers must be valid for the extents implied by the dimensions and strides.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn gemm(
+        m: usize, k: usize, n: usize,
+        alpha: Self, a: *const Self, rsa: isize, csa: isize,
+        b: *const Self, rsb: isize, csb: isize,
+        beta: Self, c: *mut Self, rsc: isize, csc: isize,
+    );
+}
+
+macro_rules! impl_float {
+    ($t:ident, $name:literal, $gemm:path) => {
+        impl Float for $t {
+            const ZERO: Self = 0.0;
+            const ONE: Self = 1.0;
+            const EPSILON: Self = $t::EPSILON;
+            const DTYPE: &'static str = $name;
+            #[inline(always)]
+            fn from_f64(v: f64) -> Self { v as $t }
+            #[inline(always)]
+            fn to_f64(self) -> f64 { self as f64 }
+            #[inline(always)]
+            fn exp(self) -> Self { $t::exp(self) }
+            #[inline(always)]
+            fn ln(self) -> Self { $t::ln(self) }
+            #[inline(always)]
+            fn ln_1p(self) -> Self { $t::ln_1p(self) }
+            #[inline(always)]
+            fn sqrt(self) -> Self { $t::sqrt(self) }
+            #[inline(always)]
+            fn abs(self) -> Self { $t::abs(self) }
+            #[inline(always)]
+            fn tanh(self) -> Self { $t::tanh(self) }
+            #[inline(always)]
+            fn powf(self, p: Self) -> Self { $t::powf(self, p) }
+            #[inline(always)]
+            fn is_finite(self) -> bool { $t::is_finite(self) }
+            #[inline(always)]
+            fn is_nan(self) -> bool { $t::is_nan(self) }
+            #[inline(always)]
+            fn max(self, other: Self) -> Self { $t::max(self, other) }
+            #[inline(always)]
+            fn min(self, other: Self) -> Self { $t::min(self, other) }
+            #[inline]
+            unsafe fn gemm(
+                m: usize, k: usize, n: usize,
+                alpha: Self, a: *const Self, rsa: isize, csa: isize,
+                b: *const Self, rsb: isize, csb: isize,
+                beta: Self, c: *mut Self, rsc: isize, csc: isize,
+            ) {
+                $gemm(m, k, n, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
+            }
+        }
+    };
+}
+
+impl_float!(f32, "float32", matrixmultiply::sgemm);
+impl_float!(f64, "float64", matrixmultiply::dgemm);
