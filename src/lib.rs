@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 pub mod gradcheck;
+pub mod losses;
 mod ops;
 pub mod tape;
 pub mod tensor;
