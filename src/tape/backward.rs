@@ -114,6 +114,18 @@ impl<'t, T: Float> Gradients<'t, T> {
         Tensor::from_slice(&self[x], &x.shape())
     }
 
+    pub(crate) fn len_nodes(&self) -> usize {
+        self.nodes
+    }
+
+    pub(crate) fn reached_index(&self, i: usize) -> bool {
+        self.reached.get(i).copied().unwrap_or(false)
+    }
+
+    pub(crate) fn slice_at(&self, offset: usize, len: usize) -> &[T] {
+        self.grads.get(offset..offset + len).unwrap_or(&[])
+    }
+
     /// Whether the sweep reached `x` (it lies on a path from a tracked leaf to the output).
     pub fn reached(&self, x: Var<'t, T>) -> bool {
         self.reached.get(x.index()).copied().unwrap_or(false)

@@ -6,10 +6,12 @@
 //! so a training loop that records the same graph each step allocates nothing after the first.
 
 mod backward;
+mod dot;
 mod inspect;
 mod var;
 
 pub use backward::Gradients;
+pub use dot::DotOptions;
 pub(crate) use backward::Back;
 pub use var::Var;
 
