@@ -24,6 +24,7 @@ fn main() {
 
     // 3. One reverse sweep gives the gradient of the loss with respect to every node.
     let grads = loss.backward();
+    let first_order_nodes = tape.len();
     println!("dloss/dw = {:?}   (by hand: (p - 1) * x = {:?})", &grads[w], {
         let pv = p.item();
         [(pv - 1.0) * 1.0, (pv - 1.0) * 2.0]
@@ -52,4 +53,16 @@ fn main() {
             Err(e) => eprintln!("could not write {}: {e}", path.display()),
         }
     }
+    // 6. Differentiate a gradient: `grad` records dloss/dw as ops on the tape, so it can be swept
+    //    backward again. With a direction v, d/dw <dloss/dw, v> is the Hessian-vector product H v.
+    let dw = loss.grad(&[w])[0];
+    let v = tape.constant(Tensor::from_vec(vec![1.0, 0.0], &[2, 1]));
+    let hv = (dw * v).sum().backward();
+    let pv = p.item();
+    println!(
+        "Hessian-vector product H v = {:?}  (by hand: p(1-p) x x^T v = {:?})",
+        &hv[w],
+        [pv * (1.0 - pv) * 1.0, pv * (1.0 - pv) * 2.0]
+    );
+    println!("the tape grew from {first_order_nodes} to {} nodes while recording the gradient graph", tape.len());
 }

@@ -10,11 +10,17 @@
 //! | `softmax.rs` | softmax, log_softmax |
 //! | `linalg.rs` | matmul, transpose |
 //! | `shape.rs` | reshape, broadcast_to, concat, gather, one_hot, where |
+//! | `scatter.rs` | scatter_add (the adjoint of gather) |
+//!
+//! `higher_order.rs` writes every derivative again as recorded ops, so a gradient can itself be
+//! differentiated (`Var::grad`).
 
 mod binary;
+mod higher_order;
 mod linalg;
 mod reduce;
 mod scalar;
+mod scatter;
 mod shape;
 mod softmax;
 mod unary;
@@ -52,6 +58,8 @@ pub(crate) enum Op<T: Float> {
     /// Indices listed in the tape's aux data at `start..start + len`.
     Gather { x: u32, axis: u32, start: u32, len: u32 },
     Where { mask: u32, a: u32, b: u32 },
+    /// Indices listed in the tape's aux data at `start..start + len`.
+    Scatter { x: u32, axis: u32, start: u32, len: u32 },
 }
 
 impl<T: Float> Op<T> {
@@ -75,6 +83,7 @@ impl<T: Float> Op<T> {
             Op::Concat { .. } => "concat",
             Op::Gather { .. } => "gather",
             Op::Where { .. } => "where",
+            Op::Scatter { .. } => "scatter_add",
         }
     }
 
@@ -98,7 +107,8 @@ impl<T: Float> Op<T> {
             | Op::Transpose(x)
             | Op::Reshape(x)
             | Op::BroadcastTo(x)
-            | Op::Gather { x, .. } => smallvec![x],
+            | Op::Gather { x, .. }
+            | Op::Scatter { x, .. } => smallvec![x],
             Op::Binary(_, a, b) | Op::Matmul(a, b) => smallvec![a, b],
             Op::Where { mask, a, b } => smallvec![mask, a, b],
             Op::Concat { start, len, .. } => aux[start as usize..(start + len) as usize].iter().map(|&i| i as u32).collect(),
@@ -126,5 +136,6 @@ pub(crate) fn backward<T: Float>(op: &Op<T>, b: &mut Back<'_, T>) {
         Op::Concat { axis, start, len } => shape::backward_concat(axis, start, len, b),
         Op::Gather { x, axis, start, len } => shape::backward_gather(x, axis, start, len, b),
         Op::Where { mask, a, b: r } => shape::backward_where(mask, a, r, b),
+        Op::Scatter { x, axis, start, len } => scatter::backward_scatter(x, axis, start, len, b),
     }
 }
