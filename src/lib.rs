@@ -4,6 +4,7 @@
 pub mod gradcheck;
 pub mod losses;
 mod ops;
+pub mod perf;
 pub mod tape;
 pub mod tensor;
 

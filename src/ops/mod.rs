@@ -17,7 +17,7 @@
 
 mod binary;
 mod higher_order;
-mod linalg;
+pub(crate) mod linalg;
 mod reduce;
 mod scalar;
 mod scatter;
@@ -28,7 +28,7 @@ mod unary;
 pub(crate) use binary::Binary;
 pub(crate) use reduce::Reduce;
 pub(crate) use scalar::ScalarOp;
-pub(crate) use unary::Unary;
+pub(crate) use unary::{sigmoid, Unary};
 
 use crate::tape::Back;
 use crate::tensor::Float;
