@@ -4,6 +4,7 @@
 pub mod gradcheck;
 pub mod losses;
 mod ops;
+pub mod report;
 pub mod tape;
 pub mod tensor;
 
