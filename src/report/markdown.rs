@@ -86,10 +86,20 @@ fn summary(out: &mut String, results: &[ExperimentResult]) {
         .collect();
     push_table(
         out,
-        &["experiment", "loss", "metric", "repeats", "train", "test", "seconds"],
+        &[
+            "experiment",
+            "loss",
+            "metric",
+            "repeats",
+            "train",
+            "test",
+            "seconds",
+        ],
         &rows,
     );
-    out.push_str("The same numbers, unrounded, are in `summary.csv`; every epoch's are in `history/`.\n\n");
+    out.push_str(
+        "The same numbers, unrounded, are in `summary.csv`; every epoch's are in `history/`.\n\n",
+    );
 }
 
 fn comparison(out: &mut String, results: &[ExperimentResult]) {
@@ -199,11 +209,22 @@ fn repeated(out: &mut String, results: &[ExperimentResult], figure: Option<&str>
         .collect();
     push_table(
         out,
-        &["experiment", "loss", "runs", "test mean", "test std", "min", "max"],
+        &[
+            "experiment",
+            "loss",
+            "runs",
+            "test mean",
+            "test std",
+            "min",
+            "max",
+        ],
         &rows,
     );
     if let Some(path) = figure {
-        let _ = writeln!(out, "![Per-run test scores of the repeated evaluation]({path})\n");
+        let _ = writeln!(
+            out,
+            "![Per-run test scores of the repeated evaluation]({path})\n"
+        );
     }
 }
 

@@ -300,8 +300,16 @@ pub fn summary_table(results: &[ExperimentResult]) -> String {
                 r.loss.clone(),
                 r.metric.clone(),
                 r.repeats().to_string(),
-                format!("{} ± {}", fmt_value(mean(&r.train)), fmt_value(std_dev(&r.train))),
-                format!("{} ± {}", fmt_value(mean(&r.test)), fmt_value(std_dev(&r.test))),
+                format!(
+                    "{} ± {}",
+                    fmt_value(mean(&r.train)),
+                    fmt_value(std_dev(&r.train))
+                ),
+                format!(
+                    "{} ± {}",
+                    fmt_value(mean(&r.test)),
+                    fmt_value(std_dev(&r.test))
+                ),
                 format!("{:.2}", r.seconds),
             ]
         })
@@ -402,15 +410,18 @@ pub fn write_report(
         for r in results {
             if let Some(c) = &r.curves {
                 let file = format!("{}.png", r.name);
-                let title = format!("{} (loss: {})", r.name, r.loss);
-                plot_learning_curves(plot_dir.join(&file), &title, &r.loss, &r.metric, c)?;
-                figures.curves.push((r.name.clone(), format!("plots/{file}")));
+                plot_learning_curves(plot_dir.join(&file), &r.name, &r.loss, &r.metric, c)?;
+                figures
+                    .curves
+                    .push((r.name.clone(), format!("plots/{file}")));
             }
         }
         for s in scatter {
             let file = format!("data_{}.png", s.name);
             plot_scatter(plot_dir.join(&file), &s.title, &s.points, &s.labels)?;
-            figures.scatter.push((s.title.clone(), format!("plots/{file}")));
+            figures
+                .scatter
+                .push((s.title.clone(), format!("plots/{file}")));
         }
         let repeated: Vec<(String, Vec<f64>)> = results
             .iter()

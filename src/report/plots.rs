@@ -142,6 +142,7 @@ fn draw_panel<DB: DrawingBackend>(
     chart
         .configure_mesh()
         .x_desc("epoch")
+        .x_label_formatter(&|v: &f64| format!("{v:.0}"))
         .y_desc(y_label)
         .label_style((FONT, 14))
         .axis_desc_style((FONT, 15))
@@ -149,7 +150,10 @@ fn draw_panel<DB: DrawingBackend>(
         .draw()?;
     for (series, colour, name) in [(train, TRAIN, "train"), (test, TEST, "test")] {
         chart
-            .draw_series(LineSeries::new(epoch_points(series), colour.stroke_width(2)))?
+            .draw_series(LineSeries::new(
+                epoch_points(series),
+                colour.stroke_width(2),
+            ))?
             .label(name)
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 24, y)], colour.stroke_width(3)));
     }
@@ -178,8 +182,8 @@ fn draw_learning_curves<DB: DrawingBackend>(
     let (top, bottom) = root.split_vertically(root.dim_in_pixel().1 / 2);
     draw_panel(
         &top,
-        &format!("Loss ({loss})"),
-        "loss",
+        "Loss",
+        loss,
         &curves.loss_train,
         &curves.loss_test,
         false,
@@ -196,8 +200,9 @@ fn draw_learning_curves<DB: DrawingBackend>(
 
 /// Draws the tutorial's learning-curve figure into a PNG at `path`.
 ///
-/// Top panel: the loss per epoch; bottom panel: the metric per epoch; train in blue, test in
-/// orange, with a legend, axis labels and `title` above both. Non-finite values are skipped.
+/// Top panel: the loss per epoch (y axis named `loss`); bottom panel: the metric per epoch;
+/// train in blue, test in orange, with a legend, axis labels and `title` above both.
+/// Non-finite values are skipped.
 ///
 /// ```no_run
 /// use tapegrad::report::{plot_learning_curves, Curves};
@@ -299,15 +304,17 @@ pub fn plot_scatter(
 /// let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]);
 /// assert_eq!(points_from_tensor(&x, "blobs").unwrap(), vec![[1.0, 2.0], [3.0, 4.0]]);
 /// ```
-pub fn points_from_tensor<T: Float>(x: &Tensor<T>, what: &str) -> Result<Vec<[f64; 2]>, ReportError> {
+pub fn points_from_tensor<T: Float>(
+    x: &Tensor<T>,
+    what: &str,
+) -> Result<Vec<[f64; 2]>, ReportError> {
     if x.shape().len() != 2 || x.shape()[1] != 2 {
         return Err(ReportError::InvalidData {
             what: what.to_string(),
             detail: format!("a scatter plot needs shape [n, 2], got {:?}", x.shape()),
         });
     }
-    Ok(x
-        .data()
+    Ok(x.data()
         .chunks_exact(2)
         .map(|p| [p[0].to_f64(), p[1].to_f64()])
         .collect())
@@ -336,8 +343,17 @@ fn box_stats(sorted: &[f64]) -> Option<BoxStats> {
     let q1 = quantile_sorted(sorted, 0.25);
     let q3 = quantile_sorted(sorted, 0.75);
     let reach = 1.5 * (q3 - q1);
-    let low = sorted.iter().copied().find(|&v| v >= q1 - reach).unwrap_or(q1);
-    let high = sorted.iter().rev().copied().find(|&v| v <= q3 + reach).unwrap_or(q3);
+    let low = sorted
+        .iter()
+        .copied()
+        .find(|&v| v >= q1 - reach)
+        .unwrap_or(q1);
+    let high = sorted
+        .iter()
+        .rev()
+        .copied()
+        .find(|&v| v <= q3 + reach)
+        .unwrap_or(q3);
     Some(BoxStats {
         q1,
         median: quantile_sorted(sorted, 0.5),
@@ -391,7 +407,10 @@ fn draw_repeated<DB: DrawingBackend>(
         if let Some(b) = box_stats(&sorted) {
             let line = BLACK.stroke_width(1);
             chart.draw_series([
-                Rectangle::new([(x - half, b.q1), (x + half, b.q3)], colour.mix(0.25).filled()),
+                Rectangle::new(
+                    [(x - half, b.q1), (x + half, b.q3)],
+                    colour.mix(0.25).filled(),
+                ),
                 Rectangle::new([(x - half, b.q1), (x + half, b.q3)], line),
             ])?;
             chart.draw_series([
@@ -399,12 +418,21 @@ fn draw_repeated<DB: DrawingBackend>(
                 PathElement::new([(x, b.q1), (x, b.low)], line),
                 PathElement::new([(x - half / 2.0, b.high), (x + half / 2.0, b.high)], line),
                 PathElement::new([(x - half / 2.0, b.low), (x + half / 2.0, b.low)], line),
-                PathElement::new([(x - half, b.median), (x + half, b.median)], BLACK.stroke_width(3)),
+                PathElement::new(
+                    [(x - half, b.median), (x + half, b.median)],
+                    BLACK.stroke_width(3),
+                ),
             ])?;
         }
-        chart.draw_series(values.iter().enumerate().filter(|(_, v)| v.is_finite()).map(
-            |(i, &v)| Circle::new((x + 0.6 * half * 2.0 * jitter(i), v), 4, colour.filled()),
-        ))?;
+        chart.draw_series(
+            values
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v.is_finite())
+                .map(|(i, &v)| {
+                    Circle::new((x + 0.6 * half * 2.0 * jitter(i), v), 4, colour.filled())
+                }),
+        )?;
     }
     Ok(())
 }
@@ -494,7 +522,9 @@ mod tests {
             .map(|i| [(i % 3) as f64 * 5.0 + jitter(i), jitter(i * 7)])
             .collect();
         let labels: Vec<usize> = (0..300).map(|i| i % 3).collect();
-        let buf = render(SCATTER_SIZE, |root| draw_scatter(root, "blobs", &points, &labels));
+        let buf = render(SCATTER_SIZE, |root| {
+            draw_scatter(root, "blobs", &points, &labels)
+        });
         // Points are drawn slightly transparent; the legend markers are opaque.
         for colour in &PALETTE[..3] {
             assert!(count(&buf, *colour) > 20, "class colour {colour:?} missing");
@@ -508,7 +538,9 @@ mod tests {
             ("cce".to_string(), vec![0.81, 0.82, 0.83, 0.80]),
             ("sparse".to_string(), vec![0.815, 0.82, 0.825, 0.79]),
         ];
-        let buf = render(REPEATED_SIZE, |root| draw_repeated(root, "accuracy", &groups));
+        let buf = render(REPEATED_SIZE, |root| {
+            draw_repeated(root, "accuracy", &groups)
+        });
         assert!(count(&buf, PALETTE[0]) > 100);
         assert!(count(&buf, PALETTE[1]) > 100);
     }
