@@ -96,10 +96,12 @@ fn value_range<'a>(series: impl IntoIterator<Item = &'a [f64]>) -> Range<f64> {
         return 0.0..1.0;
     }
     let span = hi - lo;
-    let pad = if span > 0.0 {
+    let scale = lo.abs().max(hi.abs());
+    // A span lost in rounding (a flat series) gets a band around its value instead.
+    let pad = if span > 1e-9 * scale {
         0.05 * span
     } else {
-        0.05 * lo.abs().max(1e-3)
+        0.05 * scale.max(1e-3)
     };
     (lo - pad)..(hi + pad)
 }
@@ -514,6 +516,24 @@ mod tests {
         assert!(count(&buf, TEST) > 500, "test line should be orange");
         // The title is black text in the top rows: the bundled font rendered.
         assert!(dark(&buf, 0..30, CURVES_SIZE.0 as usize) > 50);
+    }
+
+    #[test]
+    fn learning_curves_survive_diverged_runs() {
+        let c = Curves {
+            loss_train: vec![0.5, f64::NAN, f64::INFINITY, 1e12, 0.3],
+            loss_test: vec![0.5, 0.4, 0.4, 0.4, 0.4],
+            metric_train: vec![0.84; 5],
+            metric_test: vec![0.84, 0.84 + 1e-17, 0.84, 0.84, 0.84],
+        };
+        let buf = render(CURVES_SIZE, |root| {
+            draw_learning_curves(root, "msle", "msle", "mse", &c)
+        });
+        assert!(count(&buf, TRAIN) > 100 && count(&buf, TEST) > 100);
+        let empty = Curves::default();
+        render(CURVES_SIZE, |root| {
+            draw_learning_curves(root, "none", "mse", "mse", &empty)
+        });
     }
 
     #[test]
