@@ -5,6 +5,7 @@ pub mod gradcheck;
 pub mod losses;
 mod ops;
 pub mod perf;
+pub mod report;
 pub mod tape;
 pub mod tensor;
 

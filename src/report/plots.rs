@@ -1,0 +1,583 @@
+//! PNG figures: learning curves, data scatter plots and the repeated-evaluation box plot.
+//!
+//! Drawn with `plotters` on its bitmap backend. The DejaVu Sans font bundled by the `dejavu` crate is
+//! registered as plotters' `sans-serif` family on first use, so a machine without system fonts draws
+//! the same figures. Colours follow matplotlib's default cycle, as in the tutorial's figures:
+//! train (class 0) blue, test (class 1) orange, class 2 green.
+
+use std::ops::Range;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::register_font;
+
+use super::stats::quantile_sorted;
+use super::{metric_higher_is_better, Curves, ReportError};
+use crate::tensor::{Float, Tensor};
+
+/// matplotlib's default colour cycle ("tab10"): blue, orange, green, red, purple, brown, pink, grey.
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+];
+const TRAIN: RGBColor = PALETTE[0];
+const TEST: RGBColor = PALETTE[1];
+const FONT: &str = "sans-serif";
+
+/// Size of the learning-curve figure in pixels.
+pub(crate) const CURVES_SIZE: (u32, u32) = (800, 700);
+/// Size of the scatter figure in pixels.
+pub(crate) const SCATTER_SIZE: (u32, u32) = (700, 600);
+/// Size of the repeated-evaluation figure in pixels.
+pub(crate) const REPEATED_SIZE: (u32, u32) = (800, 600);
+
+/// Registers the bundled DejaVu Sans as the `sans-serif` family, once per process.
+fn ensure_font() -> Result<(), String> {
+    static REGISTERED: OnceLock<bool> = OnceLock::new();
+    let ok = *REGISTERED.get_or_init(|| {
+        let regular = register_font(FONT, FontStyle::Normal, dejavu::sans::regular()).is_ok();
+        let bold = register_font(FONT, FontStyle::Bold, dejavu::sans::bold()).is_ok();
+        regular && bold
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err("the bundled DejaVu Sans font could not be loaded".to_string())
+    }
+}
+
+type Drawn<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+type BitmapResult = Drawn<BitMapBackend<'static>>;
+
+/// Renders with `draw` into a PNG file at `path` of the given size.
+fn render_png(
+    path: &Path,
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> BitmapResult,
+) -> Result<(), ReportError> {
+    let fail = |message: String| ReportError::Plot {
+        path: path.to_path_buf(),
+        message,
+    };
+    ensure_font().map_err(fail)?;
+    let root = BitMapBackend::new(path, size).into_drawing_area();
+    draw(&root).map_err(|e| fail(e.to_string()))?;
+    root.present().map_err(|e| fail(e.to_string()))
+}
+
+/// Readable name of a metric for a panel title: `Accuracy`, `Mean squared error`, or as given.
+fn metric_title(metric: &str) -> String {
+    match metric.to_ascii_lowercase().as_str() {
+        "accuracy" | "acc" => "Accuracy".to_string(),
+        "mse" | "mean_squared_error" => "Mean squared error".to_string(),
+        "mae" | "mean_absolute_error" => "Mean absolute error".to_string(),
+        _ => metric.to_string(),
+    }
+}
+
+/// Smallest and largest finite value over all `series`, widened by 5% (and never empty).
+fn value_range<'a>(series: impl IntoIterator<Item = &'a [f64]>) -> Range<f64> {
+    let (lo, hi) = series
+        .into_iter()
+        .flatten()
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
+    if lo > hi {
+        return 0.0..1.0;
+    }
+    let span = hi - lo;
+    let scale = lo.abs().max(hi.abs());
+    // A span lost in rounding (a flat series) gets a band around its value instead.
+    let pad = if span > 1e-9 * scale {
+        0.05 * span
+    } else {
+        0.05 * scale.max(1e-3)
+    };
+    (lo - pad)..(hi + pad)
+}
+
+/// Epoch axis `1..n` (padded when there are fewer than two epochs).
+fn epoch_range(n: usize) -> Range<f64> {
+    if n < 2 {
+        0.5..1.5
+    } else {
+        1.0..n as f64
+    }
+}
+
+/// `(epoch, value)` pairs of the finite values of `ys`, epochs counted from 1.
+fn epoch_points(ys: &[f64]) -> impl Iterator<Item = (f64, f64)> + '_ {
+    ys.iter()
+        .enumerate()
+        .filter(|(_, y)| y.is_finite())
+        .map(|(i, &y)| ((i + 1) as f64, y))
+}
+
+/// One panel of the learning-curve figure: train and test series against epoch.
+fn draw_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    caption: &str,
+    y_label: &str,
+    train: &[f64],
+    test: &[f64],
+    legend_low: bool,
+) -> Drawn<DB> {
+    let x_range = epoch_range(train.len().max(test.len()));
+    let y_range = value_range([train, test]);
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, (FONT, 20))
+        .margin(8)
+        .margin_right(20)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x_range, y_range)?;
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        .x_label_formatter(&|v: &f64| format!("{v:.0}"))
+        .y_desc(y_label)
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 15))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()?;
+    for (series, colour, name) in [(train, TRAIN, "train"), (test, TEST, "test")] {
+        chart
+            .draw_series(LineSeries::new(
+                epoch_points(series),
+                colour.stroke_width(2),
+            ))?
+            .label(name)
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 24, y)], colour.stroke_width(3)));
+    }
+    chart
+        .configure_series_labels()
+        .position(if legend_low {
+            SeriesLabelPosition::LowerRight
+        } else {
+            SeriesLabelPosition::UpperRight
+        })
+        .label_font((FONT, 15))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.4))
+        .draw()
+}
+
+fn draw_learning_curves<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    loss: &str,
+    metric: &str,
+    curves: &Curves,
+) -> Drawn<DB> {
+    root.fill(&WHITE)?;
+    let root = root.titled(title, (FONT, 24).into_font().style(FontStyle::Bold))?;
+    let (top, bottom) = root.split_vertically(root.dim_in_pixel().1 / 2);
+    draw_panel(
+        &top,
+        "Loss",
+        loss,
+        &curves.loss_train,
+        &curves.loss_test,
+        false,
+    )?;
+    draw_panel(
+        &bottom,
+        &metric_title(metric),
+        metric,
+        &curves.metric_train,
+        &curves.metric_test,
+        metric_higher_is_better(metric),
+    )
+}
+
+/// Draws the tutorial's learning-curve figure into a PNG at `path`.
+///
+/// Top panel: the loss per epoch (y axis named `loss`); bottom panel: the metric per epoch;
+/// train in blue, test in orange, with a legend, axis labels and `title` above both.
+/// Non-finite values are skipped.
+///
+/// ```no_run
+/// use tapegrad::report::{plot_learning_curves, Curves};
+/// let c = Curves { loss_train: vec![0.7, 0.5, 0.4], loss_test: vec![0.7, 0.55, 0.45],
+///                  metric_train: vec![0.5, 0.7, 0.8], metric_test: vec![0.5, 0.72, 0.82] };
+/// plot_learning_curves("circles_bce.png", "circles_bce", "binary_crossentropy", "accuracy", &c)?;
+/// # Ok::<(), tapegrad::report::ReportError>(())
+/// ```
+pub fn plot_learning_curves(
+    path: impl AsRef<Path>,
+    title: &str,
+    loss: &str,
+    metric: &str,
+    curves: &Curves,
+) -> Result<(), ReportError> {
+    curves.epochs(title)?;
+    render_png(path.as_ref(), CURVES_SIZE, |root| {
+        draw_learning_curves(root, title, loss, metric, curves)
+    })
+}
+
+fn draw_scatter<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    points: &[[f64; 2]],
+    labels: &[usize],
+) -> Drawn<DB> {
+    root.fill(&WHITE)?;
+    let xs: Vec<f64> = points.iter().map(|p| p[0]).collect();
+    let ys: Vec<f64> = points.iter().map(|p| p[1]).collect();
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, (FONT, 22).into_font().style(FontStyle::Bold))
+        .margin(12)
+        .margin_right(24)
+        .x_label_area_size(40)
+        .y_label_area_size(55)
+        .build_cartesian_2d(value_range([xs.as_slice()]), value_range([ys.as_slice()]))?;
+    chart
+        .configure_mesh()
+        .x_desc("X[:, 0]")
+        .y_desc("X[:, 1]")
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 15))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()?;
+    let classes = labels.iter().max().map_or(0, |&m| m + 1);
+    for class in 0..classes {
+        let colour = PALETTE[class % PALETTE.len()];
+        let members = points
+            .iter()
+            .zip(labels)
+            .filter(move |(p, &l)| l == class && p[0].is_finite() && p[1].is_finite())
+            .map(move |(p, _)| Circle::new((p[0], p[1]), 3, colour.mix(0.85).filled()));
+        chart
+            .draw_series(members)?
+            .label(format!("class {class}"))
+            .legend(move |(x, y)| Circle::new((x + 8, y), 5, colour.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .label_font((FONT, 15))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.4))
+        .draw()
+}
+
+/// Draws a scatter plot of two-dimensional `points` coloured by class into a PNG at `path`
+/// (class 0 blue, 1 orange, 2 green, ...), with a legend.
+///
+/// Returns [`ReportError::InvalidData`] when `labels` and `points` differ in length.
+///
+/// ```no_run
+/// use tapegrad::report::plot_scatter;
+/// plot_scatter("circles.png", "circles", &[[0.0, 1.0], [1.0, 0.0]], &[0, 1])?;
+/// # Ok::<(), tapegrad::report::ReportError>(())
+/// ```
+pub fn plot_scatter(
+    path: impl AsRef<Path>,
+    title: &str,
+    points: &[[f64; 2]],
+    labels: &[usize],
+) -> Result<(), ReportError> {
+    if points.len() != labels.len() {
+        return Err(ReportError::InvalidData {
+            what: title.to_string(),
+            detail: format!("{} points but {} labels", points.len(), labels.len()),
+        });
+    }
+    render_png(path.as_ref(), SCATTER_SIZE, |root| {
+        draw_scatter(root, title, points, labels)
+    })
+}
+
+/// Converts an `[n, 2]` tensor of coordinates into points for [`plot_scatter`].
+///
+/// ```
+/// use tapegrad::{report::points_from_tensor, Tensor};
+/// let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]);
+/// assert_eq!(points_from_tensor(&x, "blobs").unwrap(), vec![[1.0, 2.0], [3.0, 4.0]]);
+/// ```
+pub fn points_from_tensor<T: Float>(
+    x: &Tensor<T>,
+    what: &str,
+) -> Result<Vec<[f64; 2]>, ReportError> {
+    if x.shape().len() != 2 || x.shape()[1] != 2 {
+        return Err(ReportError::InvalidData {
+            what: what.to_string(),
+            detail: format!("a scatter plot needs shape [n, 2], got {:?}", x.shape()),
+        });
+    }
+    Ok(x.data()
+        .chunks_exact(2)
+        .map(|p| [p[0].to_f64(), p[1].to_f64()])
+        .collect())
+}
+
+/// Horizontal offset in `[-0.5, 0.5)` for the `i`-th point of a strip plot (golden-ratio spread,
+/// deterministic so figures are reproducible).
+fn jitter(i: usize) -> f64 {
+    (i as f64 * 0.618_033_988_749_895).fract() - 0.5
+}
+
+/// Box-plot numbers of one group: quartiles and whiskers at the furthest points within 1.5 IQR
+/// (matplotlib's default), from finite values sorted ascending.
+struct BoxStats {
+    q1: f64,
+    median: f64,
+    q3: f64,
+    low: f64,
+    high: f64,
+}
+
+fn box_stats(sorted: &[f64]) -> Option<BoxStats> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let q1 = quantile_sorted(sorted, 0.25);
+    let q3 = quantile_sorted(sorted, 0.75);
+    let reach = 1.5 * (q3 - q1);
+    let low = sorted
+        .iter()
+        .copied()
+        .find(|&v| v >= q1 - reach)
+        .unwrap_or(q1);
+    let high = sorted
+        .iter()
+        .rev()
+        .copied()
+        .find(|&v| v <= q3 + reach)
+        .unwrap_or(q3);
+    Some(BoxStats {
+        q1,
+        median: quantile_sorted(sorted, 0.5),
+        q3,
+        low,
+        high,
+    })
+}
+
+fn draw_repeated<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    metric: &str,
+    groups: &[(String, Vec<f64>)],
+) -> Drawn<DB> {
+    root.fill(&WHITE)?;
+    let runs = groups.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
+    let title = format!("Repeated evaluation: test {metric} over {runs} runs");
+    let n = groups.len();
+    let y_range = value_range(groups.iter().map(|(_, v)| v.as_slice()));
+    let names: Vec<&str> = groups.iter().map(|(name, _)| name.as_str()).collect();
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, (FONT, 22).into_font().style(FontStyle::Bold))
+        .margin(12)
+        .margin_right(24)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d(-0.5..(n as f64 - 0.5), y_range)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(n + 1)
+        .x_label_formatter(&|v: &f64| {
+            let i = v.round();
+            if (v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < names.len() {
+                names[i as usize].to_string()
+            } else {
+                String::new()
+            }
+        })
+        .y_desc(format!("test {metric}"))
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 15))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()?;
+    let half = 0.2;
+    for (g, (_, values)) in groups.iter().enumerate() {
+        let colour = PALETTE[g % PALETTE.len()];
+        let x = g as f64;
+        let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+        sorted.sort_by(f64::total_cmp);
+        if let Some(b) = box_stats(&sorted) {
+            let line = BLACK.stroke_width(1);
+            chart.draw_series([
+                Rectangle::new(
+                    [(x - half, b.q1), (x + half, b.q3)],
+                    colour.mix(0.25).filled(),
+                ),
+                Rectangle::new([(x - half, b.q1), (x + half, b.q3)], line),
+            ])?;
+            chart.draw_series([
+                PathElement::new([(x, b.q3), (x, b.high)], line),
+                PathElement::new([(x, b.q1), (x, b.low)], line),
+                PathElement::new([(x - half / 2.0, b.high), (x + half / 2.0, b.high)], line),
+                PathElement::new([(x - half / 2.0, b.low), (x + half / 2.0, b.low)], line),
+                PathElement::new(
+                    [(x - half, b.median), (x + half, b.median)],
+                    BLACK.stroke_width(3),
+                ),
+            ])?;
+        }
+        chart.draw_series(
+            values
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v.is_finite())
+                .map(|(i, &v)| {
+                    Circle::new((x + 0.6 * half * 2.0 * jitter(i), v), 4, colour.filled())
+                }),
+        )?;
+    }
+    Ok(())
+}
+
+/// Draws a box plot with the individual points (a strip plot) of each group's per-run scores,
+/// e.g. the test accuracy of each seed for several losses, into a PNG at `path`.
+///
+/// Boxes span the quartiles with the median as a thick line; whiskers reach the furthest run
+/// within 1.5 interquartile ranges. `metric` names the y axis.
+///
+/// ```no_run
+/// use tapegrad::report::plot_repeated;
+/// let groups = vec![("cce".to_string(), vec![0.81, 0.82, 0.83]),
+///                   ("kld".to_string(), vec![0.80, 0.82, 0.815])];
+/// plot_repeated("repeated.png", "accuracy", &groups)?;
+/// # Ok::<(), tapegrad::report::ReportError>(())
+/// ```
+pub fn plot_repeated(
+    path: impl AsRef<Path>,
+    metric: &str,
+    groups: &[(String, Vec<f64>)],
+) -> Result<(), ReportError> {
+    if groups.is_empty() {
+        return Err(ReportError::InvalidData {
+            what: "repeated evaluation".to_string(),
+            detail: "no groups to plot".to_string(),
+        });
+    }
+    render_png(path.as_ref(), REPEATED_SIZE, |root| {
+        draw_repeated(root, metric, groups)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Renders with `draw` into an RGB buffer and returns it.
+    fn render(
+        size: (u32, u32),
+        draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> BitmapResult,
+    ) -> Vec<u8> {
+        ensure_font().unwrap();
+        let mut buf = vec![0u8; (size.0 * size.1 * 3) as usize];
+        {
+            let root = BitMapBackend::with_buffer(&mut buf, size).into_drawing_area();
+            draw(&root).unwrap();
+            root.present().unwrap();
+        }
+        buf
+    }
+
+    fn count(buf: &[u8], colour: RGBColor) -> usize {
+        buf.chunks_exact(3)
+            .filter(|p| p[0] == colour.0 && p[1] == colour.1 && p[2] == colour.2)
+            .count()
+    }
+
+    fn dark(buf: &[u8], rows: Range<usize>, width: usize) -> usize {
+        buf[rows.start * width * 3..rows.end * width * 3]
+            .chunks_exact(3)
+            .filter(|p| p.iter().all(|&c| c < 80))
+            .count()
+    }
+
+    #[test]
+    fn learning_curves_draw_train_blue_test_orange_and_text() {
+        let n = 50;
+        let c = Curves {
+            loss_train: (0..n).map(|i| 1.0 / (1.0 + i as f64)).collect(),
+            loss_test: (0..n).map(|i| 1.2 / (1.0 + i as f64)).collect(),
+            metric_train: (0..n).map(|i| 0.5 + 0.3 * i as f64 / n as f64).collect(),
+            metric_test: (0..n).map(|i| 0.5 + 0.35 * i as f64 / n as f64).collect(),
+        };
+        let buf = render(CURVES_SIZE, |root| {
+            draw_learning_curves(root, "circles_bce", "binary_crossentropy", "accuracy", &c)
+        });
+        assert!(count(&buf, TRAIN) > 500, "train line should be blue");
+        assert!(count(&buf, TEST) > 500, "test line should be orange");
+        // The title is black text in the top rows: the bundled font rendered.
+        assert!(dark(&buf, 0..30, CURVES_SIZE.0 as usize) > 50);
+    }
+
+    #[test]
+    fn learning_curves_survive_diverged_runs() {
+        let c = Curves {
+            loss_train: vec![0.5, f64::NAN, f64::INFINITY, 1e12, 0.3],
+            loss_test: vec![0.5, 0.4, 0.4, 0.4, 0.4],
+            metric_train: vec![0.84; 5],
+            metric_test: vec![0.84, 0.84 + 1e-17, 0.84, 0.84, 0.84],
+        };
+        let buf = render(CURVES_SIZE, |root| {
+            draw_learning_curves(root, "msle", "msle", "mse", &c)
+        });
+        assert!(count(&buf, TRAIN) > 100 && count(&buf, TEST) > 100);
+        let empty = Curves::default();
+        render(CURVES_SIZE, |root| {
+            draw_learning_curves(root, "none", "mse", "mse", &empty)
+        });
+    }
+
+    #[test]
+    fn scatter_colours_each_class() {
+        let points: Vec<[f64; 2]> = (0..300)
+            .map(|i| [(i % 3) as f64 * 5.0 + jitter(i), jitter(i * 7)])
+            .collect();
+        let labels: Vec<usize> = (0..300).map(|i| i % 3).collect();
+        let buf = render(SCATTER_SIZE, |root| {
+            draw_scatter(root, "blobs", &points, &labels)
+        });
+        // Points are drawn slightly transparent; the legend markers are opaque.
+        for colour in &PALETTE[..3] {
+            assert!(count(&buf, *colour) > 20, "class colour {colour:?} missing");
+        }
+        assert_eq!(count(&buf, PALETTE[3]), 0);
+    }
+
+    #[test]
+    fn repeated_draws_points_per_group() {
+        let groups = vec![
+            ("cce".to_string(), vec![0.81, 0.82, 0.83, 0.80]),
+            ("sparse".to_string(), vec![0.815, 0.82, 0.825, 0.79]),
+        ];
+        let buf = render(REPEATED_SIZE, |root| {
+            draw_repeated(root, "accuracy", &groups)
+        });
+        assert!(count(&buf, PALETTE[0]) > 100);
+        assert!(count(&buf, PALETTE[1]) > 100);
+    }
+
+    #[test]
+    fn box_whiskers_stop_at_outliers() {
+        let b = box_stats(&[1.0, 2.0, 3.0, 4.0, 100.0]).unwrap();
+        assert_eq!((b.q1, b.median, b.q3), (2.0, 3.0, 4.0));
+        assert_eq!((b.low, b.high), (1.0, 4.0));
+    }
+
+    #[test]
+    fn ranges_ignore_non_finite_and_pad_flat_series() {
+        let r = value_range([[1.0, f64::NAN, 3.0].as_slice()]);
+        assert!((r.start - 0.9).abs() < 1e-12 && (r.end - 3.1).abs() < 1e-12);
+        let flat = value_range([[2.0, 2.0].as_slice()]);
+        assert!(flat.start < 2.0 && flat.end > 2.0);
+        assert_eq!(value_range([[f64::NAN].as_slice()]), 0.0..1.0);
+    }
+}
