@@ -113,8 +113,8 @@ where
             report.elements += 1;
             report.max_abs_error = report.max_abs_error.max(error);
             report.max_rel_error = report.max_rel_error.max(error / numeric.abs().max(opts.atol));
-            let failed = !(error <= tolerance);
-            if failed && worst.as_ref().map_or(true, |w| error - tolerance > w.error - w.tolerance || w.error.is_nan()) {
+            let failed = error.is_nan() || error > tolerance;
+            if failed && worst.as_ref().is_none_or(|w| error - tolerance > w.error - w.tolerance || w.error.is_nan()) {
                 worst = Some(GradcheckError {
                     input: i,
                     index: unravel(j, inputs[i].shape()),
@@ -171,7 +171,7 @@ where
         for (i, (r, v)) in recorded.iter().zip(&vars).enumerate() {
             for (j, (&a, &b)) in r.data().iter().zip(&plain[*v]).enumerate() {
                 let tolerance = 1e-12 + 1e-9 * b.abs();
-                if !((a - b).abs() <= tolerance) {
+                if (a - b).is_nan() || (a - b).abs() > tolerance {
                     return Err(GradcheckError {
                         input: i,
                         index: unravel(j, r.shape()),

@@ -33,6 +33,7 @@ macro_rules! unary_ops {
             $(
                 $(#[$doc])*
                 #[track_caller]
+                #[allow(clippy::should_implement_trait)]
                 pub fn $method(self) -> Var<'t, T> { self.unary(Unary::$variant) }
             )*
         }
