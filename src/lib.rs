@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+pub mod data;
 pub mod gradcheck;
 pub mod losses;
 mod ops;
