@@ -12,9 +12,10 @@ fn generator(random_state: Option<u32>) -> NumpyRng {
     NumpyRng::new(random_state.unwrap_or_else(rand::random))
 }
 
-/// scikit-learn's `utils.shuffle` for row-aligned arrays: a shuffled `0..n` that picks the rows.
-fn shuffled_rows(rng: &mut NumpyRng, n: usize) -> Vec<usize> {
-    rng.permutation(n)
+/// scikit-learn's `utils.shuffle(x, labels)`: one numpy permutation of `0..n` picks the rows of both.
+fn shuffle_labeled(rng: &mut NumpyRng, x: &Tensor<f64>, labels: &[usize]) -> (Tensor<f64>, Vec<usize>) {
+    let rows = rng.permutation(labels.len());
+    (x.select_rows(&rows), rows.iter().map(|&r| labels[r]).collect())
 }
 
 /// Labels as a float tensor of shape `[n]`.
@@ -94,7 +95,8 @@ pub fn make_regression(p: &RegressionParams) -> Regression {
     }
 
     let mut y = vec![0.0; n * t];
-    for (row, out) in x.chunks_exact(f.max(1)).zip(y.chunks_exact_mut(t.max(1))) {
+    for (i, out) in y.chunks_exact_mut(t.max(1)).enumerate() {
+        let row = &x[i * f..(i + 1) * f];
         for (k, o) in out.iter_mut().enumerate() {
             let dot: f64 = row.iter().take(informative).enumerate().map(|(j, &v)| v * coef[j * t + k]).sum();
             *o = dot + p.bias;
@@ -110,7 +112,7 @@ pub fn make_regression(p: &RegressionParams) -> Regression {
     let mut y = Tensor::from_vec(y, &[n, t]);
     let mut coef = Tensor::from_vec(coef, &[f, t]);
     if p.shuffle {
-        let rows = shuffled_rows(&mut rng, n);
+        let rows = rng.permutation(n);
         x = x.select_rows(&rows);
         y = y.select_rows(&rows);
         let cols = rng.permutation(f);
@@ -199,9 +201,7 @@ pub fn make_circles(p: &CirclesParams) -> Labeled {
     let mut labels: Vec<usize> = (0..p.n_samples).map(|i| usize::from(i >= n_out)).collect();
     let mut x = Tensor::from_vec(x, &[p.n_samples, 2]);
     if p.shuffle {
-        let rows = shuffled_rows(&mut rng, p.n_samples);
-        x = x.select_rows(&rows);
-        labels = rows.iter().map(|&r| labels[r]).collect();
+        (x, labels) = shuffle_labeled(&mut rng, &x, &labels);
     }
     if let Some(noise) = p.noise {
         for v in x.data_mut() {
@@ -291,10 +291,10 @@ pub struct Blobs {
 #[track_caller]
 pub fn make_blobs(p: &BlobsParams) -> Blobs {
     let mut rng = generator(p.random_state);
-    let (centers, n_features) = match &p.centers {
+    let (centers, n_centers, n_features) = match &p.centers {
         Centers::Count(k) => {
             let (lo, hi) = p.center_box;
-            (rng.uniform_vec(k * p.n_features, lo, hi), p.n_features)
+            (rng.uniform_vec(k * p.n_features, lo, hi), *k, p.n_features)
         }
         Centers::Coords(rows) => {
             let f = rows.first().map_or(0, Vec::len);
@@ -302,16 +302,8 @@ pub fn make_blobs(p: &BlobsParams) -> Blobs {
                 rows.iter().all(|r| r.len() == f),
                 "make_blobs: every centre needs the same number of coordinates ({f} in the first)"
             );
-            (rows.concat(), f)
+            (rows.concat(), rows.len(), f)
         }
-    };
-    let n_centers = if n_features == 0 {
-        match &p.centers {
-            Centers::Count(k) => *k,
-            Centers::Coords(rows) => rows.len(),
-        }
-    } else {
-        centers.len() / n_features
     };
     assert!(n_centers > 0, "make_blobs: need at least one centre");
     let stds = match &p.cluster_std {
@@ -339,9 +331,7 @@ pub fn make_blobs(p: &BlobsParams) -> Blobs {
     }
     let mut x = Tensor::from_vec(x, &[p.n_samples, n_features]);
     if p.shuffle {
-        let rows = shuffled_rows(&mut rng, p.n_samples);
-        x = x.select_rows(&rows);
-        labels = rows.iter().map(|&r| labels[r]).collect();
+        (x, labels) = shuffle_labeled(&mut rng, &x, &labels);
     }
     Blobs { y: label_tensor(&labels), x, labels, centers: Tensor::from_vec(centers, &[n_centers, n_features]) }
 }
