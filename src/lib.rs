@@ -3,6 +3,7 @@
 // Numeric kernels index several buffers with one counter; iterator chains would hide the math.
 #![allow(clippy::needless_range_loop)]
 
+pub mod data;
 pub mod gradcheck;
 pub mod losses;
 mod ops;
