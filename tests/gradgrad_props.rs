@@ -76,7 +76,7 @@ proptest! {
             let rows = c.shape()[0];
             let idx: Vec<usize> = (0..rows).rev().chain(0..1).collect();
             (c.gather(0, &idx).square()).sum() + (v[0].square().scatter_add(0, &vec![0; rows], 2).exp()).sum()
-        }, &[a.clone()])?;
+        }, std::slice::from_ref(&a))?;
         check(|v| {
             let mask = v[0].tape().constant(v[0].value().map(|x| if x > 0.0 { 1.0 } else { 0.0 }));
             (Var::where_(mask, v[0].square(), v[0].exp())).sum()
