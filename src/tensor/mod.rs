@@ -2,6 +2,7 @@
 
 mod display;
 mod element;
+mod ops;
 pub mod shape;
 
 pub use element::Float;
