@@ -113,8 +113,8 @@ where
             report.elements += 1;
             report.max_abs_error = report.max_abs_error.max(error);
             report.max_rel_error = report.max_rel_error.max(error / numeric.abs().max(opts.atol));
-            let failed = !(error <= tolerance);
-            if failed && worst.as_ref().map_or(true, |w| error - tolerance > w.error - w.tolerance || w.error.is_nan()) {
+            let failed = error.is_nan() || tolerance.is_nan() || error > tolerance;
+            if failed && worst.as_ref().is_none_or(|w| error - tolerance > w.error - w.tolerance || w.error.is_nan()) {
                 worst = Some(GradcheckError {
                     input: i,
                     index: unravel(j, inputs[i].shape()),

@@ -103,14 +103,14 @@ proptest! {
                 want.set(&[j, i], x.get(&[i, j]));
             }
         }
-        check(|v| v[0].t(), &[x.clone()], &want)?;
-        check(|v| v[0].transpose(), &[x.clone()], &want)?;
+        check(|v| v[0].t(), std::slice::from_ref(&x), &want)?;
+        check(|v| v[0].transpose(), std::slice::from_ref(&x), &want)?;
     }
 
     #[test]
     fn reshape((x, target) in reshape_case()) {
         let want = Tensor::from_slice(x.data(), &target);
-        check(move |v| v[0].reshape(&target), &[x.clone()], &want)?;
+        check(move |v| v[0].reshape(&target), std::slice::from_ref(&x), &want)?;
     }
 
     #[test]
@@ -118,7 +118,7 @@ proptest! {
         let n: usize = target.iter().product();
         let data = (0..n).map(|i| broadcast_get(&x, &unravel(i, &target))).collect();
         let want = Tensor::from_vec(data, &target);
-        check(move |v| v[0].broadcast_to(&target), &[x.clone()], &want)?;
+        check(move |v| v[0].broadcast_to(&target), std::slice::from_ref(&x), &want)?;
     }
 
     #[test]
@@ -152,7 +152,7 @@ proptest! {
             x.get(&idx)
         }).collect();
         let want = Tensor::from_vec(data, &shape);
-        check(move |v| v[0].gather(axis, &indices), &[x.clone()], &want)?;
+        check(move |v| v[0].gather(axis, &indices), std::slice::from_ref(&x), &want)?;
     }
 
     #[test]
@@ -189,7 +189,7 @@ proptest! {
             let x = Tensor::from_vec((0..labels.len() * classes).map(|i| i as f64 * 0.1 - 0.3).collect(), &[labels.len(), classes]);
             let picked = labels.iter().enumerate().map(|(r, &l)| x.get(&[r, l])).sum::<f64>();
             let lab = labels.clone();
-            check(move |v| (v[0] * v[0].tape().one_hot(&lab, classes)).sum(), &[x.clone()], &Tensor::scalar(picked))?;
+            check(move |v| (v[0] * v[0].tape().one_hot(&lab, classes)).sum(), std::slice::from_ref(&x), &Tensor::scalar(picked))?;
             let xv = tape.var(x);
             let y = (xv * oh).sum();
             let grads = y.backward();

@@ -29,6 +29,8 @@ macro_rules! unary_ops {
             }
         }
 
+        // `neg` is also reachable as the `-` operator (implemented in binary.rs).
+        #[allow(clippy::should_implement_trait)]
         impl<'t, T: Float> Var<'t, T> {
             $(
                 $(#[$doc])*
