@@ -195,3 +195,52 @@ fn gradcheck_failure_names_input_index_values_and_error() {
         assert!(msg.contains(part), "message {msg:?} lacks {part:?}");
     }
 }
+
+mod composite {
+    use proptest::prelude::*;
+    use tapegrad::{gradcheck, Float, Tape, Tensor, Var};
+
+    /// Two tensors broadcasting as `[r, 1, c]` against `[k, 1]`, values in [-1, 1).
+    fn operands() -> impl Strategy<Value = (Tensor<f64>, Tensor<f64>)> {
+        (1usize..=3, 1usize..=3, 1usize..=3).prop_flat_map(|(r, c, k)| {
+            (
+                prop::collection::vec(-1.0..1.0f64, r * c).prop_map(move |v| Tensor::from_vec(v, &[r, 1, c])),
+                prop::collection::vec(-1.0..1.0f64, k).prop_map(move |v| Tensor::from_vec(v, &[k, 1])),
+            )
+        })
+    }
+
+    /// A chain that reuses both inputs, broadcasts, reduces and normalises.
+    fn chain<'t, T: Float>(a: Var<'t, T>, b: Var<'t, T>) -> Var<'t, T> {
+        let h = (a * b).tanh() + a.square() - b.sigmoid(); // [r, k, c]
+        let s = h.log_softmax(-1).sum_axis(1, true) * a; // a reused
+        (s.logsumexp(0, false) + b.exp().sum()).mean() + a.softplus().sum()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn composite_chain_passes_gradcheck((a, b) in operands()) {
+            gradcheck(|v| chain(v[0], v[1]), &[a, b]).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        }
+
+        /// The same chain in f32 agrees with f64 in value and gradient (to f32 precision).
+        #[test]
+        fn f32_agrees_with_f64((a, b) in operands()) {
+            let t64 = Tape::<f64>::new();
+            let (a64, b64) = (t64.var(a.clone()), t64.var(b.clone()));
+            let y64 = chain(a64, b64);
+            let g64 = y64.backward();
+            let t32 = Tape::<f32>::new();
+            let (a32, b32) = (t32.var(a.to_f32()), t32.var(b.to_f32()));
+            let y32 = chain(a32, b32);
+            let g32 = y32.backward();
+            let close = |x: f32, y: f64| ((x as f64) - y).abs() <= 1e-4 * (1.0 + y.abs());
+            prop_assert!(close(y32.item(), y64.item()), "value {} vs {}", y32.item(), y64.item());
+            for (x, y) in g32[a32].iter().zip(&g64[a64]).chain(g32[b32].iter().zip(&g64[b64])) {
+                prop_assert!(close(*x, *y), "gradient {} vs {}", x, y);
+            }
+        }
+    }
+}
