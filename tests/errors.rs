@@ -134,6 +134,7 @@ fn mixing_two_tapes_names_the_op_and_shapes() {
     expect_panic!(Var::where_(a, a, b), "where", "two different tapes");
     let g = a.sum().backward();
     expect_panic!(g[b].len(), "Gradients", "another tape");
+    expect_panic!(g.wrt(b), "Gradients", "another tape");
 }
 
 #[test]
@@ -157,6 +158,10 @@ fn tensor_constructor_and_access_errors() {
     expect_panic!(x.item(), "item", "[2, 3]");
     expect_panic!(x.slice_rows(1, 3), "slice_rows", "[2, 3]");
     expect_panic!(x.select_rows(&[2]), "select_rows", "row 2", "[2, 3]");
+    // Regression: on a rank-0 tensor these used to panic inside src/ with a slice-index message.
+    let s = Tensor::scalar(1.0f64);
+    expect_panic!(s.slice_rows(0, 0), "slice_rows", "rank-0");
+    expect_panic!(s.select_rows(&[0]), "select_rows", "rank-0");
     let tape = Tape::<f64>::new();
     expect_panic!(tape.leaf(&[2, 2], &[1.0, 2.0], true), "leaf", "2 values", "[2, 2]");
 }

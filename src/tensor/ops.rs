@@ -116,6 +116,14 @@ impl<T: Float> Tensor<T> {
 
     /// Matrix product of `[m, k]` and `[k, n]`, through matrixmultiply's sgemm/dgemm for large
     /// sizes (the same kernel as the tape's `matmul`).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let a = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[2, 2]);
+    /// let id = Tensor::from_vec(vec![1.0, 0.0, 0.0, 1.0], &[2, 2]);
+    /// assert_eq!(a.matmul(&id), a);
+    /// assert_eq!(a.matmul(&a).data(), &[7.0, 10.0, 15.0, 22.0]);
+    /// ```
     #[track_caller]
     pub fn matmul(&self, other: &Tensor<T>) -> Tensor<T> {
         let (sa, sb) = (&self.shape, &other.shape);
