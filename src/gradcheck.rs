@@ -113,7 +113,7 @@ where
             report.elements += 1;
             report.max_abs_error = report.max_abs_error.max(error);
             report.max_rel_error = report.max_rel_error.max(error / numeric.abs().max(opts.atol));
-            let failed = error.is_nan() || error > tolerance;
+            let failed = error.is_nan() || tolerance.is_nan() || error > tolerance;
             if failed && worst.as_ref().is_none_or(|w| error - tolerance > w.error - w.tolerance || w.error.is_nan()) {
                 worst = Some(GradcheckError {
                     input: i,

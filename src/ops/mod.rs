@@ -25,7 +25,9 @@ mod shape;
 mod softmax;
 mod unary;
 
-pub(crate) use binary::Binary;
+pub(crate) use binary::{for_each_broadcast, Binary};
+pub(crate) use linalg::gemm;
+pub(crate) use reduce::reduce_forward;
 pub(crate) use reduce::Reduce;
 pub(crate) use scalar::ScalarOp;
 pub(crate) use unary::{sigmoid, Unary};

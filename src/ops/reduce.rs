@@ -37,7 +37,11 @@ impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
     pub(crate) fn axis_of(self, axis: isize, op: &str) -> usize {
         let s = self.shape();
-        normalize_axis(axis, s.len()).unwrap_or_else(|| panic!("{op}: axis {axis} is out of range for shape {:?} (rank {})", &s[..], s.len()))
+        // A `match`, not `unwrap_or_else`: a panic inside a closure would report src/ as its location.
+        match normalize_axis(axis, s.len()) {
+            Some(a) => a,
+            None => panic!("{op}: axis {axis} is out of range for shape {:?} (rank {})", &s[..], s.len()),
+        }
     }
 
     #[track_caller]
@@ -51,26 +55,12 @@ impl<'t, T: Float> Var<'t, T> {
             None if keepdim => (None, smallvec::smallvec![1; shape.len()]),
             None => (None, Shape::new()),
         };
-        let (outer, len, inner) = view(&shape, ax);
-        if kind == Reduce::Max && len == 0 {
+        if kind == Reduce::Max && view(&shape, ax).1 == 0 {
             panic!("max: cannot reduce an empty axis of shape {:?}", &shape[..]);
         }
         let x = self.id();
         self.tape().record(Op::Reduce { kind, x, axis: ax }, out_shape, self.requires_grad(), |f, out| {
-            let xv = f.x(x);
-            for o in 0..outer {
-                for n in 0..inner {
-                    let at = |i: usize| xv[(o * len + i) * inner + n];
-                    out[o * inner + n] = match kind {
-                        // y = sum_i x_i
-                        Reduce::Sum => (0..len).map(at).sum(),
-                        // y = (1/n) sum_i x_i
-                        Reduce::Mean => (0..len).map(at).sum::<T>() / T::from_f64(len as f64),
-                        // y = max_i x_i (NaN propagates)
-                        Reduce::Max => (0..len).map(at).fold(at(0), |m, v| if v > m || v.is_nan() { v } else { m }),
-                    };
-                }
-            }
+            reduce_forward(kind, f.x(x), &shape, ax, out)
         })
     }
 
@@ -127,6 +117,25 @@ impl<'t, T: Float> Var<'t, T> {
                 }
             }
         })
+    }
+}
+
+/// The forward kernel of sum, mean and max: reduces `xv` (of `shape`) along `axis` (`None`: all
+/// elements) into `out`, which holds one element per line. Shared by the tape ops and `Tensor`'s.
+pub(crate) fn reduce_forward<T: Float>(kind: Reduce, xv: &[T], shape: &[usize], axis: Option<u32>, out: &mut [T]) {
+    let (outer, len, inner) = view(shape, axis);
+    for o in 0..outer {
+        for n in 0..inner {
+            let at = |i: usize| xv[(o * len + i) * inner + n];
+            out[o * inner + n] = match kind {
+                // y = sum_i x_i
+                Reduce::Sum => (0..len).map(at).sum(),
+                // y = (1/n) sum_i x_i
+                Reduce::Mean => (0..len).map(at).sum::<T>() / T::from_f64(len as f64),
+                // y = max_i x_i (NaN propagates)
+                Reduce::Max => (0..len).map(at).fold(at(0), |m, v| if v > m || v.is_nan() { v } else { m }),
+            };
+        }
     }
 }
 

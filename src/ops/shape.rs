@@ -78,9 +78,9 @@ impl<'t, T: Float> Var<'t, T> {
         mask.same_tape(&a, "where");
         a.same_tape(&b, "where");
         let (sm, sa, sb) = (mask.shape(), a.shape(), b.shape());
-        let out = broadcast_shapes(&sm, &sa)
-            .and_then(|s| broadcast_shapes(&s, &sb))
-            .unwrap_or_else(|| panic!("where: shapes {:?} (mask), {:?} and {:?} cannot be broadcast together", &sm[..], &sa[..], &sb[..]));
+        let Some(out) = broadcast_shapes(&sm, &sa).and_then(|s| broadcast_shapes(&s, &sb)) else {
+            panic!("where: shapes {:?} (mask), {:?} and {:?} cannot be broadcast together", &sm[..], &sa[..], &sb[..]);
+        };
         let (m, a, b) = (mask.broadcast_to(&out), a.broadcast_to(&out), b.broadcast_to(&out));
         let (mi, ai, bi) = (m.id(), a.id(), b.id());
         let rg = a.requires_grad() || b.requires_grad();

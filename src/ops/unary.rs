@@ -29,11 +29,12 @@ macro_rules! unary_ops {
             }
         }
 
+        // `neg` is also reachable as the `-` operator (implemented in binary.rs).
+        #[allow(clippy::should_implement_trait)]
         impl<'t, T: Float> Var<'t, T> {
             $(
                 $(#[$doc])*
                 #[track_caller]
-                #[allow(clippy::should_implement_trait)]
                 pub fn $method(self) -> Var<'t, T> { self.unary(Unary::$variant) }
             )*
         }

@@ -2,6 +2,7 @@
 
 mod display;
 mod element;
+mod ops;
 pub mod shape;
 
 pub use element::Float;
@@ -228,7 +229,8 @@ impl<T: Float> Tensor<T> {
     /// Rows `start..end` of the first axis, copied.
     #[track_caller]
     pub fn slice_rows(&self, start: usize, end: usize) -> Self {
-        let rows = self.shape.first().copied().unwrap_or(0);
+        assert!(self.rank() > 0, "Tensor::slice_rows: a rank-0 tensor has no rows (shape [])");
+        let rows = self.shape[0];
         assert!(start <= end && end <= rows, "Tensor::slice_rows: rows {start}..{end} out of range for shape {:?}", self.shape);
         let inner = shape::numel(&self.shape[1..]);
         let mut s = self.shape.clone();
@@ -239,7 +241,8 @@ impl<T: Float> Tensor<T> {
     /// The rows named by `indices` along the first axis, in that order.
     #[track_caller]
     pub fn select_rows(&self, indices: &[usize]) -> Self {
-        let rows = self.shape.first().copied().unwrap_or(0);
+        assert!(self.rank() > 0, "Tensor::select_rows: a rank-0 tensor has no rows (shape [])");
+        let rows = self.shape[0];
         let inner = shape::numel(&self.shape[1..]);
         let mut data = Vec::with_capacity(indices.len() * inner);
         for &i in indices {
