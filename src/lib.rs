@@ -10,3 +10,4 @@ pub mod tensor;
 pub use gradcheck::{gradcheck, GradcheckOptions, GradcheckReport};
 pub use tape::{Gradients, Tape, Var};
 pub use tensor::{Float, Shape, Tensor};
+pub mod optim;
