@@ -11,3 +11,4 @@ pub use gradcheck::{gradcheck, GradcheckOptions, GradcheckReport};
 pub use tape::{Gradients, Tape, Var};
 pub use tensor::{Float, Shape, Tensor};
 pub mod optim;
+pub mod nn;
