@@ -12,3 +12,4 @@ pub use tape::{Gradients, Tape, Var};
 pub use tensor::{Float, Shape, Tensor};
 pub mod optim;
 pub mod nn;
+pub mod metrics;
