@@ -13,3 +13,4 @@ pub use tensor::{Float, Shape, Tensor};
 pub mod optim;
 pub mod nn;
 pub mod metrics;
+pub mod train;
