@@ -73,8 +73,10 @@ fn check_data<T: Float>(
     if let LossFn::Registry(l) = loss {
         l.validate(y, net.output_width())?;
     }
-    let flat_targets = y.rank() == 1 && loss.is_sparse();
-    if !loss.is_sparse() && target_width != net.output_width() {
+    // Class ids as a vector: the registry's sparse loss, or a custom loss of a wider output.
+    let custom = matches!(loss, LossFn::Custom { .. });
+    let flat_targets = y.rank() == 1 && (loss.is_sparse() || (custom && net.output_width() > 1));
+    if !loss.is_sparse() && !flat_targets && target_width != net.output_width() {
         return Err(TrainError::Config(format!(
             "{data} data: y has {target_width} values per row but the model outputs {}",
             net.output_width()
