@@ -212,8 +212,8 @@ pub fn log_loss<T: Float>(y_true: &[T], y_pred: &[T]) -> Result<f64, MetricError
         .iter()
         .enumerate()
         .map(|(i, &t)| match t.to_f64() {
-            v if v == 0.0 => Ok(0),
-            v if v == 1.0 => Ok(1),
+            0.0 => Ok(0),
+            1.0 => Ok(1),
             v => Err(MetricError(format!("log_loss: y_true[{i}] = {v} is not a binary label 0 or 1"))),
         })
         .collect::<Result<_, _>>()?;

@@ -89,8 +89,8 @@ fn forward_matches_the_formula_and_its_gradient_checks() {
         let z: Vec<f64> = (0..3).map(|k| (0..5).map(|j| h[j] * p[2].get(&[j, k])).sum::<f64>() + p[3].data()[k]).collect();
         let zmax = z.iter().cloned().fold(f64::MIN, f64::max);
         let s: f64 = z.iter().map(|v| (v - zmax).exp()).sum();
-        for k in 0..3 {
-            let want = (z[k] - zmax).exp() / s;
+        for (k, zk) in z.iter().enumerate() {
+            let want = (zk - zmax).exp() / s;
             assert!((out.get(&[r, k]) - want).abs() < 1e-14);
         }
     }

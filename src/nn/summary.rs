@@ -9,7 +9,7 @@ fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -64,7 +64,7 @@ impl<T: Float> Sequential<T> {
             let mut s = String::new();
             s.push(left);
             for (i, w) in widths.iter().enumerate() {
-                s.extend(std::iter::repeat(fill).take(w + 2));
+                s.extend(std::iter::repeat_n(fill, w + 2));
                 s.push(if i + 1 < widths.len() { mid } else { right });
             }
             s.push('\n');

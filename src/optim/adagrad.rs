@@ -83,8 +83,8 @@ impl<T: Float> Optimizer<T> for Adagrad<T> {
         let eps = T::from_f64(self.epsilon);
         let acc = self.accumulator.get(slot, param.len(), keras_cast::<T>(self.initial_accumulator_value));
         for ((w, a), &g) in param.iter_mut().zip(acc.iter_mut()).zip(grad) {
-            *a = *a + g * g;
-            *w = *w - lr * g / (*a + eps).sqrt();
+            *a += g * g;
+            *w -= lr * g / (*a + eps).sqrt();
         }
     }
     fn reset(&mut self) {

@@ -125,7 +125,7 @@ impl<T: Float> Optimizer<T> for Adam<T> {
                 }
                 None => v[i],
             };
-            param[i] = param[i] - (m[i] * alpha) / (denom_v.sqrt() + eps);
+            param[i] -= (m[i] * alpha) / (denom_v.sqrt() + eps);
         }
     }
     fn reset(&mut self) {

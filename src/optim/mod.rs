@@ -64,7 +64,7 @@ pub(crate) fn apply_weight_decay<T: Float>(param: &mut [T], weight_decay: Option
             let wd = keras_cast::<T>(wd);
             let lr = T::from_f64(learning_rate);
             for w in param.iter_mut() {
-                *w = *w - *w * wd * lr;
+                *w -= *w * wd * lr;
             }
         }
     }

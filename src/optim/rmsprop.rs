@@ -121,9 +121,9 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
             match mbuf.as_deref_mut() {
                 Some(mb) => {
                     mb[i] = mom * mb[i] + increment;
-                    param[i] = param[i] - mb[i];
+                    param[i] -= mb[i];
                 }
-                None => param[i] = param[i] - increment,
+                None => param[i] -= increment,
             }
         }
     }

@@ -85,7 +85,7 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
         let lr = T::from_f64(self.learning_rate);
         if self.momentum == 0.0 {
             for (w, &g) in param.iter_mut().zip(grad) {
-                *w = *w - g * lr;
+                *w -= g * lr;
             }
             return;
         }
@@ -94,9 +94,9 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
         for ((w, v), &g) in param.iter_mut().zip(v.iter_mut()).zip(grad) {
             *v = *v * m - g * lr;
             if self.nesterov {
-                *w = *w + (*v * m - g * lr);
+                *w += *v * m - g * lr;
             } else {
-                *w = *w + *v;
+                *w += *v;
             }
         }
     }

@@ -26,10 +26,10 @@ const BAR: usize = 20;
 /// ```
 pub fn format_line(step: usize, steps: usize, elapsed_s: f64, logs: &Logs) -> String {
     let width = steps.to_string().len();
-    let filled = if steps == 0 { BAR } else { (BAR * step) / steps };
+    let filled = (BAR * step).checked_div(steps).unwrap_or(BAR).min(BAR);
     let mut line = format!("{step:>width$}/{steps} ");
-    line.extend(std::iter::repeat('━').take(filled));
-    line.extend(std::iter::repeat('─').take(BAR - filled));
+    line.extend(std::iter::repeat_n('━', filled));
+    line.extend(std::iter::repeat_n('─', BAR - filled));
     let per_step = if step > 0 { elapsed_s / step as f64 } else { 0.0 };
     if step >= steps {
         line += &format!(" {}s {}/step", elapsed_s.round() as u64, per_step_text(per_step));
