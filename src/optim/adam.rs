@@ -14,7 +14,7 @@ use crate::tensor::Float;
 /// opt.begin_step();
 /// opt.update(0, &mut w, &[0.5]);
 /// // The first Adam step moves each weight by about the learning rate.
-/// assert!((w[0] - 0.999).abs() < 1e-8);
+/// assert!((w[0] - 0.999).abs() < 1e-7);
 /// ```
 #[derive(Clone, Debug)]
 pub struct Adam<T> {
@@ -144,7 +144,7 @@ impl<T: Float> Optimizer<T> for Adam<T> {
 /// let mut w = vec![1.0];
 /// opt.begin_step();
 /// opt.update(0, &mut w, &[0.0]); // no gradient: only the decay acts
-/// assert!((w[0] - (1.0 - 0.004 * 0.001)).abs() < 1e-15);
+/// assert!((w[0] - (1.0 - 0.004 * 0.001)).abs() < 1e-12);
 /// ```
 #[derive(Clone, Debug)]
 pub struct AdamW<T>(pub(crate) Adam<T>);
