@@ -1,6 +1,6 @@
 //! Adagrad: per-coordinate steps shrinking with the sum of squared gradients.
 
-use super::{apply_weight_decay, check_lengths, keras_cast, Optimizer, SlotState, DEFAULT_EPSILON};
+use super::{base_methods, check_lengths, Base, keras_cast, Optimizer, SlotState, DEFAULT_EPSILON};
 use crate::tensor::Float;
 
 /// Keras' `Adagrad`: `acc += g^2`, `w -= lr * g / sqrt(acc + epsilon)`, with `acc` starting at
@@ -16,11 +16,9 @@ use crate::tensor::Float;
 /// ```
 #[derive(Clone, Debug)]
 pub struct Adagrad<T> {
-    learning_rate: f64,
+    base: Base,
     initial_accumulator_value: f64,
     epsilon: f64,
-    weight_decay: Option<f64>,
-    iterations: u64,
     accumulator: SlotState<T>,
 }
 
@@ -35,11 +33,9 @@ impl<T: Float> Adagrad<T> {
     /// Adagrad with the given learning rate and Keras' other defaults.
     pub fn new(learning_rate: f64) -> Self {
         Adagrad {
-            learning_rate,
+            base: Base::new(learning_rate),
             initial_accumulator_value: 0.1,
             epsilon: DEFAULT_EPSILON,
-            weight_decay: None,
-            iterations: 0,
             accumulator: SlotState::default(),
         }
     }
@@ -55,7 +51,7 @@ impl<T: Float> Adagrad<T> {
     }
     /// Decoupled weight decay (`w -= w * weight_decay * lr` before each update).
     pub fn weight_decay(mut self, weight_decay: Option<f64>) -> Self {
-        self.weight_decay = weight_decay;
+        self.base.weight_decay = weight_decay;
         self
     }
 }
@@ -64,22 +60,11 @@ impl<T: Float> Optimizer<T> for Adagrad<T> {
     fn name(&self) -> &'static str {
         "adagrad"
     }
-    fn learning_rate(&self) -> f64 {
-        self.learning_rate
-    }
-    fn set_learning_rate(&mut self, learning_rate: f64) {
-        self.learning_rate = learning_rate;
-    }
-    fn iterations(&self) -> u64 {
-        self.iterations
-    }
-    fn begin_step(&mut self) {
-        self.iterations += 1;
-    }
+    base_methods!();
     fn update(&mut self, slot: usize, param: &mut [T], grad: &[T]) {
         check_lengths("Adagrad", slot, param, grad);
-        apply_weight_decay(param, self.weight_decay, self.learning_rate);
-        let lr = T::from_f64(self.learning_rate);
+        self.base.decay(param);
+        let lr = T::from_f64(self.base.learning_rate);
         let eps = T::from_f64(self.epsilon);
         let acc = self.accumulator.get(slot, param.len(), keras_cast::<T>(self.initial_accumulator_value));
         for ((w, a), &g) in param.iter_mut().zip(acc.iter_mut()).zip(grad) {
@@ -88,7 +73,7 @@ impl<T: Float> Optimizer<T> for Adagrad<T> {
         }
     }
     fn reset(&mut self) {
-        self.iterations = 0;
+        self.base.iterations = 0;
         self.accumulator.clear();
     }
 }

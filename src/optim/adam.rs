@@ -1,6 +1,6 @@
 //! Adam (with the AMSGrad variant) and AdamW.
 
-use super::{apply_weight_decay, check_lengths, keras_cast, Optimizer, SlotState, DEFAULT_EPSILON};
+use super::{base_methods, check_lengths, Base, keras_cast, Optimizer, SlotState, DEFAULT_EPSILON};
 use crate::tensor::Float;
 
 /// Keras' `Adam`. At step t: `m += (g - m)(1 - beta_1)`, `v += (g^2 - v)(1 - beta_2)`,
@@ -18,13 +18,11 @@ use crate::tensor::Float;
 /// ```
 #[derive(Clone, Debug)]
 pub struct Adam<T> {
-    learning_rate: f64,
+    base: Base,
     beta_1: f64,
     beta_2: f64,
     epsilon: f64,
     amsgrad: bool,
-    weight_decay: Option<f64>,
-    iterations: u64,
     pub(crate) name: &'static str,
     m: SlotState<T>,
     v: SlotState<T>,
@@ -42,13 +40,11 @@ impl<T: Float> Adam<T> {
     /// Adam with the given learning rate and Keras' other defaults.
     pub fn new(learning_rate: f64) -> Self {
         Adam {
-            learning_rate,
+            base: Base::new(learning_rate),
             beta_1: 0.9,
             beta_2: 0.999,
             epsilon: DEFAULT_EPSILON,
             amsgrad: false,
-            weight_decay: None,
-            iterations: 0,
             name: "adam",
             m: SlotState::default(),
             v: SlotState::default(),
@@ -77,7 +73,7 @@ impl<T: Float> Adam<T> {
     }
     /// Decoupled weight decay (`w -= w * weight_decay * lr` before each update).
     pub fn weight_decay(mut self, weight_decay: Option<f64>) -> Self {
-        self.weight_decay = weight_decay;
+        self.base.weight_decay = weight_decay;
         self
     }
 }
@@ -86,29 +82,18 @@ impl<T: Float> Optimizer<T> for Adam<T> {
     fn name(&self) -> &'static str {
         self.name
     }
-    fn learning_rate(&self) -> f64 {
-        self.learning_rate
-    }
-    fn set_learning_rate(&mut self, learning_rate: f64) {
-        self.learning_rate = learning_rate;
-    }
-    fn iterations(&self) -> u64 {
-        self.iterations
-    }
-    fn begin_step(&mut self) {
-        self.iterations += 1;
-    }
+    base_methods!();
     fn update(&mut self, slot: usize, param: &mut [T], grad: &[T]) {
         check_lengths("Adam", slot, param, grad);
-        apply_weight_decay(param, self.weight_decay, self.learning_rate);
-        let t = self.iterations.max(1) as f64;
+        self.base.decay(param);
+        let t = self.base.iterations.max(1) as f64;
         let one = T::ONE;
         let b1_power = keras_cast::<T>(self.beta_1).powf(T::from_f64(t));
         let b2_power = keras_cast::<T>(self.beta_2).powf(T::from_f64(t));
         // The moment updates use `1 - beta` computed in double precision, as Keras does.
         let one_minus_b1 = T::from_f64(1.0 - self.beta_1);
         let one_minus_b2 = T::from_f64(1.0 - self.beta_2);
-        let alpha = T::from_f64(self.learning_rate) * (one - b2_power).sqrt() / (one - b1_power);
+        let alpha = T::from_f64(self.base.learning_rate) * (one - b2_power).sqrt() / (one - b1_power);
         let eps = T::from_f64(self.epsilon);
         let n = param.len();
         let m = self.m.get(slot, n, T::ZERO);
@@ -129,7 +114,7 @@ impl<T: Float> Optimizer<T> for Adam<T> {
         }
     }
     fn reset(&mut self) {
-        self.iterations = 0;
+        self.base.iterations = 0;
         self.m.clear();
         self.v.clear();
         self.v_hat.clear();
@@ -190,16 +175,16 @@ impl<T: Float> Optimizer<T> for AdamW<T> {
         self.0.name
     }
     fn learning_rate(&self) -> f64 {
-        self.0.learning_rate
+        self.0.base.learning_rate
     }
     fn set_learning_rate(&mut self, learning_rate: f64) {
-        self.0.learning_rate = learning_rate;
+        self.0.base.learning_rate = learning_rate;
     }
     fn iterations(&self) -> u64 {
-        self.0.iterations
+        self.0.base.iterations
     }
     fn begin_step(&mut self) {
-        self.0.begin_step();
+        self.0.base.iterations += 1;
     }
     fn update(&mut self, slot: usize, param: &mut [T], grad: &[T]) {
         self.0.update(slot, param, grad);

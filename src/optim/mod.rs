@@ -56,19 +56,51 @@ pub trait Optimizer<T: Float> {
     fn reset(&mut self);
 }
 
-/// Keras' decoupled weight decay, applied before the update: `w -= w * weight_decay * lr`.
-#[inline]
-pub(crate) fn apply_weight_decay<T: Float>(param: &mut [T], weight_decay: Option<f64>, learning_rate: f64) {
-    if let Some(wd) = weight_decay {
-        if wd != 0.0 {
+/// What every optimizer shares: the learning rate, Keras' optional decoupled weight decay, and the
+/// step count.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Base {
+    pub learning_rate: f64,
+    pub weight_decay: Option<f64>,
+    pub iterations: u64,
+}
+
+impl Base {
+    pub fn new(learning_rate: f64) -> Self {
+        Base { learning_rate, weight_decay: None, iterations: 0 }
+    }
+
+    /// Keras' decoupled weight decay, applied before the update: `w -= w * weight_decay * lr`.
+    #[inline]
+    pub fn decay<T: Float>(&self, param: &mut [T]) {
+        if let Some(wd) = self.weight_decay.filter(|&wd| wd != 0.0) {
             let wd = keras_cast::<T>(wd);
-            let lr = T::from_f64(learning_rate);
+            let lr = T::from_f64(self.learning_rate);
             for w in param.iter_mut() {
                 *w -= *w * wd * lr;
             }
         }
     }
 }
+
+/// The [`Optimizer`] methods that only read or advance [`Base`] (for a struct with a `base` field).
+macro_rules! base_methods {
+    () => {
+        fn learning_rate(&self) -> f64 {
+            self.base.learning_rate
+        }
+        fn set_learning_rate(&mut self, learning_rate: f64) {
+            self.base.learning_rate = learning_rate;
+        }
+        fn iterations(&self) -> u64 {
+            self.base.iterations
+        }
+        fn begin_step(&mut self) {
+            self.base.iterations += 1;
+        }
+    };
+}
+pub(crate) use base_methods;
 
 /// A hyperparameter as Keras' TensorFlow backend sees it where the update rule passes a Python
 /// float through `ops.cast`: the float first becomes a float32 tensor, then the variable's dtype.

@@ -1,6 +1,6 @@
 //! RMSprop, plain, with momentum, or centered.
 
-use super::{apply_weight_decay, check_lengths, Optimizer, SlotState, DEFAULT_EPSILON};
+use super::{base_methods, check_lengths, Base, Optimizer, SlotState, DEFAULT_EPSILON};
 use crate::tensor::Float;
 
 /// Keras' `RMSprop`: `s = rho * s + (1 - rho) g^2`, step `lr * g / sqrt(s + epsilon)`;
@@ -17,13 +17,11 @@ use crate::tensor::Float;
 /// ```
 #[derive(Clone, Debug)]
 pub struct RmsProp<T> {
-    learning_rate: f64,
+    base: Base,
     rho: f64,
     momentum: f64,
     epsilon: f64,
     centered: bool,
-    weight_decay: Option<f64>,
-    iterations: u64,
     velocity: SlotState<T>,
     average_grad: SlotState<T>,
     momentum_buf: SlotState<T>,
@@ -40,13 +38,11 @@ impl<T: Float> RmsProp<T> {
     /// RMSprop with the given learning rate and Keras' other defaults.
     pub fn new(learning_rate: f64) -> Self {
         RmsProp {
-            learning_rate,
+            base: Base::new(learning_rate),
             rho: 0.9,
             momentum: 0.0,
             epsilon: DEFAULT_EPSILON,
             centered: false,
-            weight_decay: None,
-            iterations: 0,
             velocity: SlotState::default(),
             average_grad: SlotState::default(),
             momentum_buf: SlotState::default(),
@@ -74,7 +70,7 @@ impl<T: Float> RmsProp<T> {
     }
     /// Decoupled weight decay (`w -= w * weight_decay * lr` before each update).
     pub fn weight_decay(mut self, weight_decay: Option<f64>) -> Self {
-        self.weight_decay = weight_decay;
+        self.base.weight_decay = weight_decay;
         self
     }
 }
@@ -83,22 +79,11 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
     fn name(&self) -> &'static str {
         "rmsprop"
     }
-    fn learning_rate(&self) -> f64 {
-        self.learning_rate
-    }
-    fn set_learning_rate(&mut self, learning_rate: f64) {
-        self.learning_rate = learning_rate;
-    }
-    fn iterations(&self) -> u64 {
-        self.iterations
-    }
-    fn begin_step(&mut self) {
-        self.iterations += 1;
-    }
+    base_methods!();
     fn update(&mut self, slot: usize, param: &mut [T], grad: &[T]) {
         check_lengths("RMSprop", slot, param, grad);
-        apply_weight_decay(param, self.weight_decay, self.learning_rate);
-        let lr = T::from_f64(self.learning_rate);
+        self.base.decay(param);
+        let lr = T::from_f64(self.base.learning_rate);
         let rho = T::from_f64(self.rho);
         let one_minus_rho = T::from_f64(1.0 - self.rho);
         let eps = T::from_f64(self.epsilon);
@@ -128,7 +113,7 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
         }
     }
     fn reset(&mut self) {
-        self.iterations = 0;
+        self.base.iterations = 0;
         self.velocity.clear();
         self.average_grad.clear();
         self.momentum_buf.clear();

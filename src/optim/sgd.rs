@@ -1,6 +1,6 @@
 //! Stochastic gradient descent with optional (Nesterov) momentum.
 
-use super::{apply_weight_decay, check_lengths, keras_cast, Optimizer, SlotState};
+use super::{base_methods, check_lengths, Base, keras_cast, Optimizer, SlotState};
 use crate::tensor::Float;
 
 /// Keras' `SGD`: with `momentum` m, a velocity `v = m * v - lr * g` and `w += v`
@@ -16,11 +16,9 @@ use crate::tensor::Float;
 /// ```
 #[derive(Clone, Debug)]
 pub struct Sgd<T> {
-    learning_rate: f64,
+    base: Base,
     momentum: f64,
     nesterov: bool,
-    weight_decay: Option<f64>,
-    iterations: u64,
     velocity: SlotState<T>,
 }
 
@@ -35,11 +33,9 @@ impl<T: Float> Sgd<T> {
     /// Plain SGD with the given learning rate.
     pub fn new(learning_rate: f64) -> Self {
         Sgd {
-            learning_rate,
+            base: Base::new(learning_rate),
             momentum: 0.0,
             nesterov: false,
-            weight_decay: None,
-            iterations: 0,
             velocity: SlotState::default(),
         }
     }
@@ -58,7 +54,7 @@ impl<T: Float> Sgd<T> {
 
     /// Decoupled weight decay (`w -= w * weight_decay * lr` before each update).
     pub fn weight_decay(mut self, weight_decay: Option<f64>) -> Self {
-        self.weight_decay = weight_decay;
+        self.base.weight_decay = weight_decay;
         self
     }
 }
@@ -67,22 +63,11 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
     fn name(&self) -> &'static str {
         "sgd"
     }
-    fn learning_rate(&self) -> f64 {
-        self.learning_rate
-    }
-    fn set_learning_rate(&mut self, learning_rate: f64) {
-        self.learning_rate = learning_rate;
-    }
-    fn iterations(&self) -> u64 {
-        self.iterations
-    }
-    fn begin_step(&mut self) {
-        self.iterations += 1;
-    }
+    base_methods!();
     fn update(&mut self, slot: usize, param: &mut [T], grad: &[T]) {
         check_lengths("SGD", slot, param, grad);
-        apply_weight_decay(param, self.weight_decay, self.learning_rate);
-        let lr = T::from_f64(self.learning_rate);
+        self.base.decay(param);
+        let lr = T::from_f64(self.base.learning_rate);
         if self.momentum == 0.0 {
             for (w, &g) in param.iter_mut().zip(grad) {
                 *w -= g * lr;
@@ -101,7 +86,7 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
         }
     }
     fn reset(&mut self) {
-        self.iterations = 0;
+        self.base.iterations = 0;
         self.velocity.clear();
     }
 }
