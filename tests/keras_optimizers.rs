@@ -62,4 +62,13 @@ fn unknown_key_or_optimizer_fails_loudly() {
     assert!(from_keras_config::<f64>("adam", cfg.as_object().unwrap()).is_err());
     let cfg = serde_json::json!({"learning_rate": 0.1, "clipnorm": 1.0});
     assert!(from_keras_config::<f64>("adam", cfg.as_object().unwrap()).is_err());
+    // The full form Keras 3's get_config writes is accepted.
+    let full = serde_json::json!({
+        "name": "adam", "learning_rate": 0.001, "weight_decay": null, "clipnorm": null,
+        "global_clipnorm": null, "clipvalue": null, "use_ema": false, "ema_momentum": 0.99,
+        "ema_overwrite_frequency": null, "loss_scale_factor": null, "gradient_accumulation_steps": null,
+        "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07, "amsgrad": false
+    });
+    let opt = from_keras_config::<f64>("adam", full.as_object().unwrap()).unwrap();
+    assert_eq!((opt.name(), opt.learning_rate()), ("adam", 0.001));
 }

@@ -172,6 +172,7 @@ fn bad_input_gives_clear_errors() {
     assert_eq!(e, TrainError::RowMismatch { data: "validation", x_rows: 4, y_rows: 5 });
 
     assert!(m.predict(&Tensor::zeros(&[0, 2])).is_err());
+    assert!(LossFn::<f64>::named("no_such_loss").is_err());
 }
 
 #[test]
