@@ -164,14 +164,13 @@ impl<T: Float> Model<T> {
         }
         let Model { net, loss, optimizer, metrics, tape, rng, scratch } = self;
         let layout = check_data(net, loss, x, Some(y), "training")?;
-        let val = match config.validation_data {
+        let mut val = match config.validation_data {
             Some((vx, vy)) => {
                 let vl = check_data(net, loss, vx, Some(vy), "validation")?;
                 Some((vx, vy, vl, resolve_metrics(metrics, net, loss, vy, vl)))
             }
             None => None,
         };
-        let mut val = val;
         if let Some(seed) = config.seed {
             *rng = rand::SeedableRng::seed_from_u64(seed);
         }
