@@ -15,3 +15,7 @@ pub mod tensor;
 pub use gradcheck::{gradcheck, GradcheckOptions, GradcheckReport};
 pub use tape::{Gradients, Tape, Var};
 pub use tensor::{Float, Shape, Tensor};
+pub mod optim;
+pub mod nn;
+pub mod metrics;
+pub mod train;

@@ -1,0 +1,92 @@
+//! Stochastic gradient descent with optional (Nesterov) momentum.
+
+use super::{base_methods, check_lengths, Base, keras_cast, Optimizer, SlotState};
+use crate::tensor::Float;
+
+/// Keras' `SGD`: with `momentum` m, a velocity `v = m * v - lr * g` and `w += v`
+/// (Nesterov: `w += m * v - lr * g`); without momentum, `w -= lr * g`.
+///
+/// ```
+/// use tapegrad::optim::{Optimizer, Sgd};
+/// let mut opt = Sgd::default(); // learning rate 0.01, no momentum
+/// let mut w = vec![1.0f64];
+/// opt.begin_step();
+/// opt.update(0, &mut w, &[2.0]);
+/// assert!((w[0] - 0.98).abs() < 1e-15);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Sgd<T> {
+    base: Base,
+    momentum: f64,
+    nesterov: bool,
+    velocity: SlotState<T>,
+}
+
+impl<T: Float> Default for Sgd<T> {
+    /// Keras' defaults: learning rate 0.01, no momentum.
+    fn default() -> Self {
+        Sgd::new(0.01)
+    }
+}
+
+impl<T: Float> Sgd<T> {
+    /// Plain SGD with the given learning rate.
+    pub fn new(learning_rate: f64) -> Self {
+        Sgd {
+            base: Base::new(learning_rate),
+            momentum: 0.0,
+            nesterov: false,
+            velocity: SlotState::default(),
+        }
+    }
+
+    /// Sets the momentum (0 turns it off).
+    pub fn momentum(mut self, momentum: f64) -> Self {
+        self.momentum = momentum;
+        self
+    }
+
+    /// Uses Nesterov momentum.
+    pub fn nesterov(mut self, nesterov: bool) -> Self {
+        self.nesterov = nesterov;
+        self
+    }
+
+    /// Decoupled weight decay (`w -= w * weight_decay * lr` before each update).
+    pub fn weight_decay(mut self, weight_decay: Option<f64>) -> Self {
+        self.base.weight_decay = weight_decay;
+        self
+    }
+}
+
+impl<T: Float> Optimizer<T> for Sgd<T> {
+    fn name(&self) -> &'static str {
+        "sgd"
+    }
+    base_methods!();
+    fn update(&mut self, slot: usize, param: &mut [T], grad: &[T]) {
+        check_lengths("SGD", slot, param, grad);
+        self.base.decay(param);
+        let lr = T::from_f64(self.base.learning_rate);
+        if self.momentum == 0.0 {
+            for (w, &g) in param.iter_mut().zip(grad) {
+                *w -= g * lr;
+            }
+            return;
+        }
+        let m = keras_cast::<T>(self.momentum);
+        let v = self.velocity.get(slot, param.len(), T::ZERO);
+        for ((w, v), &g) in param.iter_mut().zip(v.iter_mut()).zip(grad) {
+            *v = *v * m - g * lr;
+            if self.nesterov {
+                *w += *v * m - g * lr;
+            } else {
+                *w += *v;
+            }
+        }
+    }
+    fn reset(&mut self) {
+        self.base.iterations = 0;
+        self.velocity.clear();
+    }
+}

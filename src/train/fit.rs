@@ -1,0 +1,280 @@
+//! `fit`, `evaluate` and `predict`.
+
+use super::progress::Progress;
+use super::{FitConfig, History, Logs, LossFn, Model, TrainError};
+use crate::metrics::{Metric, MetricState};
+use crate::nn::{Activation, Sequential};
+use crate::tape::Tape;
+use crate::tensor::{Float, Tensor};
+use rand::seq::SliceRandom;
+
+/// The checked layout of one data set.
+#[derive(Clone, Copy, Debug)]
+struct Layout {
+    rows: usize,
+    /// Target values per row.
+    target_width: usize,
+    /// Targets are passed to the loss as a vector `(batch,)` rather than `(batch, width)`.
+    flat_targets: bool,
+}
+
+impl Layout {
+    fn y_shape(&self, batch: usize) -> smallvec::SmallVec<[usize; 2]> {
+        if self.flat_targets {
+            smallvec::smallvec![batch]
+        } else {
+            smallvec::smallvec![batch, self.target_width]
+        }
+    }
+}
+
+/// The first non-finite element of `t` as (row, column).
+fn first_non_finite<T: Float>(t: &Tensor<T>, width: usize) -> Option<(usize, usize)> {
+    t.data().iter().position(|v| !v.is_finite()).map(|i| (i / width.max(1), i % width.max(1)))
+}
+
+/// Checks `x` (and `y`) against the model and the loss.
+fn check_data<T: Float>(
+    net: &Sequential<T>,
+    loss: &LossFn<T>,
+    x: &Tensor<T>,
+    y: Option<&Tensor<T>>,
+    data: &'static str,
+) -> Result<Layout, TrainError> {
+    let width = net.input_width();
+    if x.rank() != 2 || x.shape()[1] != width {
+        return Err(TrainError::InputShape { data, expected: width, got: x.shape().to_vec() });
+    }
+    let rows = x.shape()[0];
+    if rows == 0 {
+        return Err(TrainError::Empty { data });
+    }
+    let (x_name, y_name) = if data == "training" { ("x", "y") } else { ("validation x", "validation y") };
+    if let Some((row, col)) = first_non_finite(x, width) {
+        return Err(TrainError::NonFinite { what: x_name, row, col });
+    }
+    let Some(y) = y else {
+        return Ok(Layout { rows, target_width: 0, flat_targets: false });
+    };
+    let y_rows = if y.rank() == 0 { 1 } else { y.shape()[0] };
+    if y_rows != rows {
+        return Err(TrainError::RowMismatch { data, x_rows: rows, y_rows });
+    }
+    if y.rank() == 0 || y.rank() > 2 {
+        return Err(TrainError::Config(format!(
+            "{data} data: y must be a vector or a matrix with one row per sample, got shape {:?}",
+            y.shape()
+        )));
+    }
+    let target_width = y.len() / rows;
+    if let Some((row, col)) = first_non_finite(y, target_width) {
+        return Err(TrainError::NonFinite { what: y_name, row, col });
+    }
+    if let LossFn::Registry(l) = loss {
+        l.validate(y, net.output_width())?;
+    }
+    // Class ids as a vector: the registry's sparse loss, or a custom loss of a wider output.
+    let custom = matches!(loss, LossFn::Custom { .. });
+    let flat_targets = y.rank() == 1 && (loss.is_sparse() || (custom && net.output_width() > 1));
+    if !loss.is_sparse() && !flat_targets && target_width != net.output_width() {
+        return Err(TrainError::Config(format!(
+            "{data} data: y has {target_width} values per row but the model outputs {}",
+            net.output_width()
+        )));
+    }
+    Ok(Layout { rows, target_width, flat_targets })
+}
+
+/// The metrics with `Accuracy` resolved for these targets.
+fn resolve_metrics<T: Float>(metrics: &[Metric], net: &Sequential<T>, loss: &LossFn<T>, y: &Tensor<T>, layout: Layout) -> Vec<MetricState> {
+    let any_negative = y.data().iter().any(|v| *v < T::ZERO);
+    metrics
+        .iter()
+        .map(|&m| {
+            let m = if m == Metric::Accuracy {
+                Metric::resolve_accuracy(
+                    loss.is_sparse(),
+                    layout.target_width,
+                    net.output_width(),
+                    net.output_activation() == Activation::Tanh,
+                    any_negative,
+                )
+            } else {
+                m
+            };
+            MetricState::new(m)
+        })
+        .collect()
+}
+
+/// The name a metric is logged under (what the user asked for, as Keras does).
+fn log_names(metrics: &[Metric]) -> Vec<&'static str> {
+    metrics.iter().map(|m| m.name()).collect()
+}
+
+/// Loss and metrics of `net` on `(x, y)` in batches, without gradients.
+#[allow(clippy::too_many_arguments)]
+fn score<T: Float>(
+    tape: &mut Tape<T>,
+    net: &Sequential<T>,
+    loss: &LossFn<T>,
+    x: &Tensor<T>,
+    y: &Tensor<T>,
+    layout: Layout,
+    batch_size: usize,
+    states: &mut [MetricState],
+) -> f64 {
+    let width = net.input_width();
+    let out_width = net.output_width();
+    let tw = layout.target_width;
+    let mut sum = 0.0;
+    for s in states.iter_mut() {
+        s.reset();
+    }
+    for start in (0..layout.rows).step_by(batch_size) {
+        let end = (start + batch_size).min(layout.rows);
+        let b = end - start;
+        tape.clear();
+        let tape: &Tape<T> = tape;
+        tape.no_grad(|| {
+            let xv = tape.leaf(&[b, width], &x.data()[start * width..end * width], false);
+            let yb = &y.data()[start * tw..end * tw];
+            let yv = tape.leaf(&layout.y_shape(b), yb, false);
+            let out = net.forward(tape, xv);
+            sum += loss.call(yv, out).item().to_f64() * b as f64;
+            out.with_data(|p| states.iter_mut().for_each(|s| s.update(yb, tw, p, out_width)));
+        });
+    }
+    sum / layout.rows as f64
+}
+
+impl<T: Float> Model<T> {
+    /// Trains for `config.epochs` passes, as Keras' `fit`: per epoch the rows are shuffled (if
+    /// asked), cut into batches of `batch_size` (the last may be smaller), and each batch makes one
+    /// optimizer step. The epoch's `loss` and metrics are running means over the batches,
+    /// computed in the forward pass before each update and weighted by batch size; `val_*` are
+    /// computed on the validation data after the epoch.
+    ///
+    /// `y` is `(rows, outputs)`, or a vector for one output (or for sparse class ids).
+    /// Errors: mismatched rows or widths, NaN in the data, targets the loss rejects, a zero batch
+    /// size, and a loss that turns non-finite (training stops; the error holds the history so far).
+    pub fn fit(&mut self, x: &Tensor<T>, y: &Tensor<T>, config: FitConfig<'_, T>) -> Result<History, TrainError> {
+        if config.batch_size == 0 {
+            return Err(TrainError::Config("fit: batch_size must be at least 1".into()));
+        }
+        let Model { net, loss, optimizer, metrics, tape, rng, scratch } = self;
+        let layout = check_data(net, loss, x, Some(y), "training")?;
+        let mut val = match config.validation_data {
+            Some((vx, vy)) => {
+                let vl = check_data(net, loss, vx, Some(vy), "validation")?;
+                Some((vx, vy, vl, resolve_metrics(metrics, net, loss, vy, vl)))
+            }
+            None => None,
+        };
+        if let Some(seed) = config.seed {
+            *rng = rand::SeedableRng::seed_from_u64(seed);
+        }
+        let mut states = resolve_metrics(metrics, net, loss, y, layout);
+        let names = log_names(metrics);
+        let (n, width, tw, out_width) = (layout.rows, net.input_width(), layout.target_width, net.output_width());
+        let bs = config.batch_size.min(n);
+        let steps = n.div_ceil(bs);
+        scratch.order.clear();
+        scratch.order.extend(0..n);
+        scratch.x.reserve(bs * width);
+        scratch.y.reserve(bs * tw);
+        let mut history = History::new();
+        let mut progress = Progress::new(config.verbose);
+        let mut logs = Logs::new();
+        for epoch in 1..=config.epochs {
+            if config.shuffle {
+                scratch.order.shuffle(rng);
+            }
+            progress.begin_epoch(epoch, config.epochs, steps);
+            states.iter_mut().for_each(MetricState::reset);
+            let (mut loss_sum, mut seen) = (0.0, 0usize);
+            for (step, rows) in scratch.order.chunks(bs).enumerate() {
+                let b = rows.len();
+                scratch.x.clear();
+                scratch.y.clear();
+                for &r in rows {
+                    scratch.x.extend_from_slice(&x.data()[r * width..(r + 1) * width]);
+                    scratch.y.extend_from_slice(&y.data()[r * tw..(r + 1) * tw]);
+                }
+                tape.clear();
+                let t: &Tape<T> = tape;
+                let params = net.record_parameters(t);
+                let xv = t.leaf(&[b, width], &scratch.x, false);
+                let yv = t.leaf(&layout.y_shape(b), &scratch.y, false);
+                let out = net.forward_with(&params, xv);
+                let l = loss.call(yv, out);
+                let value = l.item().to_f64();
+                if !value.is_finite() {
+                    return Err(TrainError::Diverged { epoch, batch: step + 1, loss: value, history });
+                }
+                loss_sum += value * b as f64;
+                seen += b;
+                out.with_data(|p| states.iter_mut().for_each(|s| s.update(&scratch.y, tw, p, out_width)));
+                let grads = l.backward();
+                optimizer.begin_step();
+                for (slot, (param, v)) in net.parameters_mut().iter_mut().zip(&params).enumerate() {
+                    optimizer.update(slot, param.data_mut(), &grads[*v]);
+                }
+                if progress.is_on() {
+                    fill_logs(&mut logs, loss_sum / seen as f64, &names, &states, "");
+                    progress.step(step + 1, &logs);
+                }
+            }
+            logs.clear();
+            fill_logs(&mut logs, loss_sum / seen as f64, &names, &states, "");
+            if let Some((vx, vy, vl, vstates)) = val.as_mut() {
+                let vloss = score(tape, net, loss, vx, vy, *vl, config.batch_size, vstates);
+                fill_logs(&mut logs, vloss, &names, vstates, "val_");
+            }
+            progress.end_epoch(&logs);
+            history.push(&logs);
+        }
+        Ok(history)
+    }
+
+    /// Keras' `evaluate`: the loss and every metric on `(x, y)`, computed in batches of
+    /// `batch_size` and averaged weighted by batch size.
+    pub fn evaluate(&mut self, x: &Tensor<T>, y: &Tensor<T>, batch_size: usize) -> Result<Logs, TrainError> {
+        if batch_size == 0 {
+            return Err(TrainError::Config("evaluate: batch_size must be at least 1".into()));
+        }
+        let Model { net, loss, metrics, tape, .. } = self;
+        let layout = check_data(net, loss, x, Some(y), "evaluation")?;
+        let mut states = resolve_metrics(metrics, net, loss, y, layout);
+        let value = score(tape, net, loss, x, y, layout, batch_size, &mut states);
+        let mut logs = Logs::new();
+        fill_logs(&mut logs, value, &log_names(metrics), &states, "");
+        Ok(logs)
+    }
+
+    /// Keras' `predict`: the model's outputs for every row of `x`, shape `(rows, outputs)`.
+    pub fn predict(&mut self, x: &Tensor<T>) -> Result<Tensor<T>, TrainError> {
+        let Model { net, loss, tape, .. } = self;
+        let layout = check_data(net, loss, x, None, "prediction")?;
+        let (width, out_width) = (net.input_width(), net.output_width());
+        let mut result = Vec::with_capacity(layout.rows * out_width);
+        for start in (0..layout.rows).step_by(32) {
+            let end = (start + 32).min(layout.rows);
+            tape.clear();
+            let t: &Tape<T> = tape;
+            t.no_grad(|| {
+                let xv = t.leaf(&[end - start, width], &x.data()[start * width..end * width], false);
+                net.forward(t, xv).with_data(|p| result.extend_from_slice(p));
+            });
+        }
+        Ok(Tensor::from_vec(result, &[layout.rows, out_width]))
+    }
+}
+
+/// Writes `loss` and each metric's result into `logs` under `prefix`.
+fn fill_logs(logs: &mut Logs, loss: f64, names: &[&str], states: &[MetricState], prefix: &str) {
+    logs.insert(format!("{prefix}loss"), loss);
+    for (name, s) in names.iter().zip(states) {
+        logs.insert(format!("{prefix}{name}"), s.result());
+    }
+}

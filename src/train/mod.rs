@@ -1,0 +1,272 @@
+//! Training: a compiled model (`Sequential` + loss + optimizer + metrics) with Keras' `fit`,
+//! `evaluate` and `predict`.
+//!
+//! ```
+//! use tapegrad::nn::{Activation, Dense, Sequential};
+//! use tapegrad::optim::Sgd;
+//! use tapegrad::train::{FitConfig, LossFn, Verbose};
+//! use tapegrad::metrics::Metric;
+//! use tapegrad::Tensor;
+//!
+//! // y = 2 x - 1 from eight points.
+//! let x = Tensor::from_vec((0..8).map(|i| i as f64 / 8.0).collect(), &[8, 1]);
+//! let y = x.map(|v| 2.0 * v - 1.0);
+//! let net = Sequential::<f64>::with_seed(1, vec![Dense::new(1)], 0);
+//! let mut model = net.compile(LossFn::named("mse").unwrap(), Sgd::new(0.1).momentum(0.9), &[Metric::Mae]);
+//! let history = model
+//!     .fit(&x, &y, FitConfig::new(200).batch_size(4).seed(0).verbose(Verbose::Silent))
+//!     .unwrap();
+//! assert_eq!(history.loss().len(), 200);
+//! assert!(history.loss()[199] < 1e-6);
+//! let logs = model.evaluate(&x, &y, 32).unwrap();
+//! assert!(logs["mae"] < 1e-3);
+//! ```
+
+mod error;
+mod fit;
+mod history;
+pub mod progress;
+
+pub use error::TrainError;
+pub use history::{History, Logs};
+pub use progress::Verbose;
+
+use crate::losses::{Loss, LossError};
+use crate::metrics::Metric;
+use crate::nn::Sequential;
+use crate::optim::Optimizer;
+use crate::tape::{Tape, Var};
+use crate::tensor::{Float, Tensor};
+use rand::{rngs::StdRng, SeedableRng};
+
+type CustomLoss<T> = Box<dyn for<'t> Fn(Var<'t, T>, Var<'t, T>) -> Var<'t, T>>;
+
+/// The loss a model trains on: one of the registry's (by Keras name) or your own function of
+/// `(y_true, y_pred)` built from public ops.
+///
+/// ```
+/// use tapegrad::train::LossFn;
+/// let mse = LossFn::<f64>::named("mse").unwrap();
+/// assert_eq!(mse.name(), "mean_squared_error");
+/// // Binary cross-entropy written by hand, clipped as Keras does.
+/// let bce = LossFn::<f64>::custom(|t, p| {
+///     let p = p.clip(1e-7, 1.0 - 1e-7);
+///     -(t * p.log() + (1.0 - t) * (1.0 - p).log()).mean()
+/// });
+/// assert_eq!(bce.name(), "custom");
+/// ```
+pub enum LossFn<T: Float> {
+    /// A loss from [`crate::losses`].
+    Registry(Loss),
+    /// A user function, with a name for logs.
+    Custom {
+        /// Shown in messages.
+        name: String,
+        /// `(y_true, y_pred) -> loss`; a result with more than one element is averaged.
+        f: CustomLoss<T>,
+    },
+}
+
+impl<T: Float> LossFn<T> {
+    /// The registry's loss called `name` (Keras names and aliases).
+    pub fn named(name: &str) -> Result<Self, LossError> {
+        Loss::new(name).map(LossFn::Registry)
+    }
+
+    /// Your own loss, named `"custom"`.
+    pub fn custom<F>(f: F) -> Self
+    where
+        F: for<'t> Fn(Var<'t, T>, Var<'t, T>) -> Var<'t, T> + 'static,
+    {
+        Self::custom_named("custom", f)
+    }
+
+    /// Your own loss with a name.
+    pub fn custom_named<F>(name: impl Into<String>, f: F) -> Self
+    where
+        F: for<'t> Fn(Var<'t, T>, Var<'t, T>) -> Var<'t, T> + 'static,
+    {
+        LossFn::Custom { name: name.into(), f: Box::new(f) }
+    }
+
+    /// The loss's name.
+    pub fn name(&self) -> &str {
+        match self {
+            LossFn::Registry(l) => l.name(),
+            LossFn::Custom { name, .. } => name,
+        }
+    }
+
+    /// The loss of `y_pred` against `y_true`, averaged to one element if it has more.
+    pub fn call<'t>(&self, y_true: Var<'t, T>, y_pred: Var<'t, T>) -> Var<'t, T> {
+        let l = match self {
+            LossFn::Registry(l) => l.call(y_true, y_pred),
+            LossFn::Custom { f, .. } => f(y_true, y_pred),
+        };
+        if l.len() == 1 {
+            l
+        } else {
+            l.mean()
+        }
+    }
+
+    /// Whether targets are integer class ids (the registry's sparse categorical cross-entropy).
+    pub fn is_sparse(&self) -> bool {
+        matches!(self, LossFn::Registry(l) if l.name() == "sparse_categorical_crossentropy")
+    }
+}
+
+impl<T: Float> From<Loss> for LossFn<T> {
+    fn from(loss: Loss) -> Self {
+        LossFn::Registry(loss)
+    }
+}
+
+impl<T: Float> std::fmt::Debug for LossFn<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LossFn({})", self.name())
+    }
+}
+
+/// The settings of one `fit` call, Keras' keyword arguments: `epochs`, `batch_size` (32),
+/// `shuffle` (true), `validation_data`, `verbose` and a shuffling `seed`.
+#[derive(Clone, Copy, Debug)]
+pub struct FitConfig<'a, T: Float> {
+    /// Passes over the training data.
+    pub epochs: usize,
+    /// Rows per gradient step; the last batch of an epoch may be smaller.
+    pub batch_size: usize,
+    /// Reorder the training rows every epoch.
+    pub shuffle: bool,
+    /// `(x, y)` scored after every epoch.
+    pub validation_data: Option<(&'a Tensor<T>, &'a Tensor<T>)>,
+    /// Progress output.
+    pub verbose: Verbose,
+    /// Reseeds the model's shuffling generator before training.
+    pub seed: Option<u64>,
+}
+
+impl<T: Float> Default for FitConfig<'_, T> {
+    fn default() -> Self {
+        FitConfig { epochs: 1, batch_size: 32, shuffle: true, validation_data: None, verbose: Verbose::Auto, seed: None }
+    }
+}
+
+impl<'a, T: Float> FitConfig<'a, T> {
+    /// Keras' defaults with the given number of epochs.
+    pub fn new(epochs: usize) -> Self {
+        FitConfig { epochs, ..Default::default() }
+    }
+    /// Rows per step.
+    pub fn batch_size(mut self, batch_size: usize) -> Self {
+        self.batch_size = batch_size;
+        self
+    }
+    /// Whether to shuffle every epoch.
+    pub fn shuffle(mut self, shuffle: bool) -> Self {
+        self.shuffle = shuffle;
+        self
+    }
+    /// Data scored after every epoch (`val_loss`, `val_<metric>`).
+    pub fn validation_data(mut self, x: &'a Tensor<T>, y: &'a Tensor<T>) -> Self {
+        self.validation_data = Some((x, y));
+        self
+    }
+    /// Progress output.
+    pub fn verbose(mut self, verbose: Verbose) -> Self {
+        self.verbose = verbose;
+        self
+    }
+    /// Seed of the shuffling generator.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+}
+
+/// Reusable buffers of the training loop.
+#[derive(Default)]
+struct Scratch<T> {
+    order: Vec<usize>,
+    x: Vec<T>,
+    y: Vec<T>,
+}
+
+/// A network ready to train: layers, loss, optimizer, metrics and the tape it reuses.
+/// Made by [`Sequential::compile`].
+pub struct Model<T: Float> {
+    net: Sequential<T>,
+    loss: LossFn<T>,
+    optimizer: Box<dyn Optimizer<T>>,
+    metrics: Vec<Metric>,
+    tape: Tape<T>,
+    rng: StdRng,
+    scratch: Scratch<T>,
+}
+
+impl<T: Float> Sequential<T> {
+    /// Keras' `model.compile(loss, optimizer, metrics)`: the model with what it trains on.
+    pub fn compile(
+        self,
+        loss: impl Into<LossFn<T>>,
+        optimizer: impl Optimizer<T> + 'static,
+        metrics: &[Metric],
+    ) -> Model<T> {
+        Model {
+            net: self,
+            loss: loss.into(),
+            optimizer: Box::new(optimizer),
+            metrics: metrics.to_vec(),
+            tape: Tape::new(),
+            rng: StdRng::seed_from_u64(rand::random()),
+            scratch: Scratch::default(),
+        }
+    }
+
+    /// [`compile`](Self::compile) with an optimizer already boxed (e.g. from
+    /// [`from_keras_config`](crate::optim::from_keras_config)).
+    pub fn compile_boxed(self, loss: impl Into<LossFn<T>>, optimizer: Box<dyn Optimizer<T>>, metrics: &[Metric]) -> Model<T> {
+        let mut m = self.compile(loss, crate::optim::Sgd::default(), metrics);
+        m.optimizer = optimizer;
+        m
+    }
+}
+
+impl<T: Float> Model<T> {
+    /// The network.
+    pub fn net(&self) -> &Sequential<T> {
+        &self.net
+    }
+    /// The network, mutable (to set weights).
+    pub fn net_mut(&mut self) -> &mut Sequential<T> {
+        &mut self.net
+    }
+    /// The optimizer.
+    pub fn optimizer(&self) -> &dyn Optimizer<T> {
+        &*self.optimizer
+    }
+    /// The optimizer, mutable (to change the learning rate).
+    pub fn optimizer_mut(&mut self) -> &mut dyn Optimizer<T> {
+        &mut *self.optimizer
+    }
+    /// The loss.
+    pub fn loss(&self) -> &LossFn<T> {
+        &self.loss
+    }
+    /// The metrics as compiled.
+    pub fn metrics(&self) -> &[Metric] {
+        &self.metrics
+    }
+    /// Reseeds the generator that shuffles the training rows.
+    pub fn set_seed(&mut self, seed: u64) {
+        self.rng = StdRng::seed_from_u64(seed);
+    }
+    /// The tape reused by every step (for inspecting its capacity).
+    pub fn tape(&self) -> &Tape<T> {
+        &self.tape
+    }
+    /// The network's summary table.
+    pub fn summary(&self) -> String {
+        self.net.summary()
+    }
+}
