@@ -25,7 +25,7 @@ pub fn dice<'t, T: Float>(y_true: Var<'t, T>, y_pred: Var<'t, T>) -> Var<'t, T> 
 
 /// Tversky loss over the whole batch:
 /// `1 - sum(t p) / (sum(t p) + alpha sum((1 - p) t) + beta sum(p (1 - t)) + eps)`, with
-/// `opts.alpha` and `opts.beta`; with Keras' defaults 0.5 and 0.5 it equals [`dice`]. Keras
+/// `opts.alpha` and `opts.beta`; with Keras' defaults 0.5 and 0.5 it equals [`dice`] (up to `eps`). Keras
 /// calls the `alpha` term `fp`, though it counts the target mass the prediction misses.
 #[track_caller]
 pub fn tversky<'t, T: Float>(y_true: Var<'t, T>, y_pred: Var<'t, T>, opts: &LossOptions) -> Var<'t, T> {
