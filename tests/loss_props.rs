@@ -43,7 +43,7 @@ fn check(name: &str, args: &[(&str, &str)], gen: Gen, n: usize, w: usize, seed: 
         let overall = matches!(name, "dice" | "tversky");
         let per_sample = loss.options().reduction == Reduction::None && !overall;
         let t2 = t.clone();
-        let res = gradcheck(|v| finish(loss.call(v[0].tape().constant(t2.clone()), v[0]), per_sample), &[p.clone()]);
+        let res = gradcheck(|v| finish(loss.call(v[0].tape().constant(t2.clone()), v[0]), per_sample), std::slice::from_ref(&p));
         if let Err(e) = res {
             panic!("{name} {all:?} wrt y_pred, t={:?} p={:?}: {e}", t.data(), p.data());
         }

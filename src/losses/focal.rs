@@ -16,7 +16,7 @@ use crate::tensor::Float;
 ///
 /// ```
 /// use tapegrad::{losses::{binary_focal_crossentropy, binary_crossentropy, LossOptions}, Tape, Tensor};
-/// let tape = Tape::new();
+/// let tape = Tape::<f64>::new();
 /// let t = tape.constant(Tensor::from_vec(vec![1.0, 0.0], &[1, 2]));
 /// let p = tape.var(Tensor::from_vec(vec![0.9, 0.2], &[1, 2]));
 /// let opts = LossOptions::default();

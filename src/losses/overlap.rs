@@ -10,7 +10,7 @@ use crate::tensor::Float;
 ///
 /// ```
 /// use tapegrad::{Tape, Tensor};
-/// let tape = Tape::new();
+/// let tape = Tape::<f64>::new();
 /// let t = tape.constant(Tensor::from_vec(vec![1.0, 0.0, 1.0, 0.0], &[2, 2]));
 /// let perfect = tapegrad::losses::dice(t, t);
 /// assert!(perfect.item().abs() < 1e-6);
