@@ -13,6 +13,7 @@ pub mod tape;
 pub mod tensor;
 
 pub use gradcheck::{gradcheck, GradcheckOptions, GradcheckReport};
+pub use losses::{Loss, LossOptions};
 pub use tape::{Gradients, Tape, Var};
 pub use tensor::{Float, Shape, Tensor};
 pub mod optim;
