@@ -1,8 +1,11 @@
 //! Measurement helpers behind `tapegrad bench` and the criterion benches: the per-op overhead
 //! chain, the hand-derived reference training step, and the process's memory.
 
+mod bench;
+pub mod figures;
 mod reference;
 
+pub use bench::{peers, run_bench, targets, BenchOptions, BenchReport, StudyRun};
 pub use reference::{Head, HandMlp};
 
 use crate::tape::Tape;

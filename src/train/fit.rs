@@ -4,6 +4,7 @@ use super::progress::Progress;
 use super::{FitConfig, History, Logs, LossFn, Model, TrainError};
 use crate::metrics::{Metric, MetricState};
 use crate::nn::{Activation, Sequential};
+use crate::optim::Optimizer;
 use crate::tape::Tape;
 use crate::tensor::{Float, Tensor};
 use rand::seq::SliceRandom;
@@ -201,25 +202,14 @@ impl<T: Float> Model<T> {
                     scratch.x.extend_from_slice(&x.data()[r * width..(r + 1) * width]);
                     scratch.y.extend_from_slice(&y.data()[r * tw..(r + 1) * tw]);
                 }
-                tape.clear();
-                let t: &Tape<T> = tape;
-                let params = net.record_parameters(t);
-                let xv = t.leaf(&[b, width], &scratch.x, false);
-                let yv = t.leaf(&layout.y_shape(b), &scratch.y, false);
-                let out = net.forward_with(&params, xv);
-                let l = loss.call(yv, out);
-                let value = l.item().to_f64();
+                let value = train_step(net, loss, &mut **optimizer, tape, &scratch.x, &scratch.y, layout, b, |p| {
+                    states.iter_mut().for_each(|s| s.update(&scratch.y, tw, p, out_width))
+                });
                 if !value.is_finite() {
                     return Err(TrainError::Diverged { epoch, batch: step + 1, loss: value, history });
                 }
                 loss_sum += value * b as f64;
                 seen += b;
-                out.with_data(|p| states.iter_mut().for_each(|s| s.update(&scratch.y, tw, p, out_width)));
-                let grads = l.backward();
-                optimizer.begin_step();
-                for (slot, (param, v)) in net.parameters_mut().iter_mut().zip(&params).enumerate() {
-                    optimizer.update(slot, param.data_mut(), &grads[*v]);
-                }
                 if progress.is_on() {
                     fill_logs(&mut logs, loss_sum / seen as f64, &names, &states, "");
                     progress.step(step + 1, &logs);
@@ -235,6 +225,36 @@ impl<T: Float> Model<T> {
             history.push(&logs);
         }
         Ok(history)
+    }
+
+    /// Keras' `train_on_batch`: one optimizer step on the whole of `(x, y)` as a single batch,
+    /// exactly the step [`fit`](Self::fit) takes per batch. Returns the batch's loss computed
+    /// before the update. Errors as `fit` (shapes, NaN in the data, rejected targets), and
+    /// [`TrainError::Diverged`] (epoch 0, batch 1) when the loss is not finite; then no weight changes.
+    ///
+    /// ```
+    /// use tapegrad::nn::{Dense, Sequential};
+    /// use tapegrad::optim::Sgd;
+    /// use tapegrad::train::LossFn;
+    /// use tapegrad::Tensor;
+    /// let x = Tensor::from_vec(vec![0.0, 1.0, 2.0, 3.0], &[4, 1]);
+    /// let y = x.map(|v| 3.0 * v);
+    /// let net = Sequential::<f64>::with_seed(1, vec![Dense::new(1)], 0);
+    /// let mut model = net.compile(LossFn::named("mse").unwrap(), Sgd::new(0.05), &[]);
+    /// let first = model.train_on_batch(&x, &y).unwrap();
+    /// for _ in 0..100 {
+    ///     model.train_on_batch(&x, &y).unwrap();
+    /// }
+    /// assert!(model.train_on_batch(&x, &y).unwrap() < first * 1e-3);
+    /// ```
+    pub fn train_on_batch(&mut self, x: &Tensor<T>, y: &Tensor<T>) -> Result<f64, TrainError> {
+        let Model { net, loss, optimizer, tape, .. } = self;
+        let layout = check_data(net, loss, x, Some(y), "training")?;
+        let value = train_step(net, loss, &mut **optimizer, tape, x.data(), y.data(), layout, layout.rows, |_| {});
+        if !value.is_finite() {
+            return Err(TrainError::Diverged { epoch: 0, batch: 1, loss: value, history: History::new() });
+        }
+        Ok(value)
     }
 
     /// Keras' `evaluate`: the loss and every metric on `(x, y)`, computed in batches of
@@ -269,6 +289,41 @@ impl<T: Float> Model<T> {
         }
         Ok(Tensor::from_vec(result, &[layout.rows, out_width]))
     }
+}
+
+/// One optimizer step on a batch of `b` rows already laid out in `x` and `y`: record the forward
+/// pass on the cleared tape, hand the predictions to `on_output`, sweep backward and update every
+/// parameter. Returns the loss before the update; when it is not finite nothing is updated.
+#[allow(clippy::too_many_arguments)]
+fn train_step<T: Float>(
+    net: &mut Sequential<T>,
+    loss: &LossFn<T>,
+    optimizer: &mut dyn Optimizer<T>,
+    tape: &mut Tape<T>,
+    x: &[T],
+    y: &[T],
+    layout: Layout,
+    b: usize,
+    on_output: impl FnOnce(&[T]),
+) -> f64 {
+    tape.clear();
+    let t: &Tape<T> = tape;
+    let params = net.record_parameters(t);
+    let xv = t.leaf(&[b, net.input_width()], x, false);
+    let yv = t.leaf(&layout.y_shape(b), y, false);
+    let out = net.forward_with(&params, xv);
+    let l = loss.call(yv, out);
+    let value = l.item().to_f64();
+    if !value.is_finite() {
+        return value;
+    }
+    out.with_data(on_output);
+    let grads = l.backward();
+    optimizer.begin_step();
+    for (slot, (param, v)) in net.parameters_mut().iter_mut().zip(&params).enumerate() {
+        optimizer.update(slot, param.data_mut(), &grads[*v]);
+    }
+    value
 }
 
 /// Writes `loss` and each metric's result into `logs` under `prefix`.
