@@ -24,17 +24,21 @@ macro_rules! binary_ops {
             pub fn forward<T: Float>(self, a: T, b: T) -> T {
                 match self { $(Binary::$variant => { let $a = a; let $b = b; $fwd }),* }
             }
-            /// `dy/da`.
-            #[inline(always)]
-            #[allow(unused_variables)]
-            pub fn da<T: Float>(self, a: T, b: T) -> T {
-                match self { $(Binary::$variant => { let $da_a = a; let $da_b = b; $da }),* }
+            /// The forward rule over whole operands; one loop per op, chosen once.
+            #[inline]
+            pub(crate) fn map<T: Float>(self, sa: &[usize], sb: &[usize], so: &[usize], av: &[T], bv: &[T], out: &mut [T]) {
+                match self { $(Binary::$variant => map2(sa, sb, so, av, bv, out, |$a: T, $b: T| $fwd)),* }
             }
-            /// `dy/db`.
-            #[inline(always)]
-            #[allow(unused_variables)]
-            pub fn db<T: Float>(self, a: T, b: T) -> T {
-                match self { $(Binary::$variant => { let $db_a = a; let $db_b = b; $db }),* }
+            /// The gradient of one operand over whole buffers; one loop per op and side.
+            #[inline]
+            #[allow(unused_variables, clippy::too_many_arguments)]
+            fn accumulate<T: Float>(self, side: Side, sa: &[usize], sb: &[usize], so: &[usize], av: &[T], bv: &[T], g: &[T], gx: &mut [T]) {
+                match (self, side) {
+                    $(
+                        (Binary::$variant, Side::A) => accumulate(side, sa, sb, so, av, bv, g, gx, |$da_a: T, $da_b: T| $da),
+                        (Binary::$variant, Side::B) => accumulate(side, sa, sb, so, av, bv, g, gx, |$db_a: T, $db_b: T| $db),
+                    )*
+                }
             }
         }
     };
@@ -53,25 +57,142 @@ binary_ops! {
 }
 
 /// Calls `f(i, ia, ib)` for every element `i` of the broadcast output, with the offsets of the
-/// operand elements it reads. Same shapes and scalar operands take direct loops.
+/// operand elements it reads. Same shapes, scalar operands and a repeated row take direct loops.
 #[inline(always)]
 pub(crate) fn for_each_broadcast(a: &[usize], b: &[usize], out: &[usize], mut f: impl FnMut(usize, usize, usize)) {
     let n: usize = out.iter().product();
-    let (na, nb): (usize, usize) = (a.iter().product(), b.iter().product());
-    if na == n && nb == n {
-        (0..n).for_each(|i| f(i, i, i));
-    } else if na == n && nb == 1 {
-        (0..n).for_each(|i| f(i, i, 0));
-    } else if na == 1 && nb == n {
-        (0..n).for_each(|i| f(i, 0, i));
-    } else if na == n && b.iter().rev().take_while(|&&d| d != 1).count() == b.len() && out.ends_with(b) {
-        // b repeats along leading dimensions (a bias row): ib cycles through b.
-        (0..n).for_each(|i| f(i, i, i % nb));
+    match Layout::of(a, b, out) {
+        Layout::Same => (0..n).for_each(|i| f(i, i, i)),
+        Layout::ScalarB => (0..n).for_each(|i| f(i, i, 0)),
+        Layout::ScalarA => (0..n).for_each(|i| f(i, 0, i)),
+        Layout::RowB(w) => {
+            for r in (0..n).step_by(w) {
+                (0..w).for_each(|j| f(r + j, r + j, j));
+            }
+        }
+        Layout::RowA(w) => {
+            for r in (0..n).step_by(w) {
+                (0..w).for_each(|j| f(r + j, j, r + j));
+            }
+        }
+        Layout::General => {
+            let ia = BroadcastIndex::new(a, out);
+            let ib = BroadcastIndex::new(b, out);
+            for (i, (ia, ib)) in ia.zip(ib).enumerate() {
+                f(i, ia, ib);
+            }
+        }
+    }
+}
+
+/// How two operands map onto their broadcast output, from the cheapest case to the general one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// Both have every element of the output.
+    Same,
+    /// `b` is one element.
+    ScalarB,
+    /// `a` is one element.
+    ScalarA,
+    /// `a` is full and `b` is a row of this width repeated along the leading dimensions (a bias).
+    RowB(usize),
+    /// `b` is full and `a` is a repeated row.
+    RowA(usize),
+    /// Anything else: index through strides.
+    General,
+}
+
+impl Layout {
+    #[inline]
+    pub(crate) fn of(a: &[usize], b: &[usize], out: &[usize]) -> Layout {
+        let n: usize = out.iter().product();
+        let (na, nb): (usize, usize) = (a.iter().product(), b.iter().product());
+        // A row: no size-1 dimension of its own and the output's trailing dimensions.
+        let is_row = |s: &[usize], ns: usize| ns > 0 && !s.contains(&1) && out.ends_with(s);
+        if na == n && nb == n {
+            Layout::Same
+        } else if na == n && nb == 1 {
+            Layout::ScalarB
+        } else if na == 1 && nb == n {
+            Layout::ScalarA
+        } else if na == n && is_row(b, nb) {
+            Layout::RowB(nb)
+        } else if nb == n && is_row(a, na) {
+            Layout::RowA(na)
+        } else {
+            Layout::General
+        }
+    }
+}
+
+/// `out[i] = f(a[ia], b[ib])` over the broadcast output, in loops the compiler can vectorize.
+#[inline(always)]
+fn map2<T: Float>(a: &[usize], b: &[usize], o: &[usize], av: &[T], bv: &[T], out: &mut [T], f: impl Fn(T, T) -> T) {
+    match Layout::of(a, b, o) {
+        Layout::Same => out.iter_mut().zip(av.iter().zip(bv)).for_each(|(y, (&x, &z))| *y = f(x, z)),
+        Layout::ScalarB => out.iter_mut().zip(av).for_each(|(y, &x)| *y = f(x, bv[0])),
+        Layout::ScalarA => out.iter_mut().zip(bv).for_each(|(y, &z)| *y = f(av[0], z)),
+        Layout::RowB(w) => {
+            for (orow, arow) in out.chunks_exact_mut(w).zip(av.chunks_exact(w)) {
+                orow.iter_mut().zip(arow.iter().zip(bv)).for_each(|(y, (&x, &z))| *y = f(x, z));
+            }
+        }
+        Layout::RowA(w) => {
+            for (orow, brow) in out.chunks_exact_mut(w).zip(bv.chunks_exact(w)) {
+                orow.iter_mut().zip(av.iter().zip(brow)).for_each(|(y, (&x, &z))| *y = f(x, z));
+            }
+        }
+        Layout::General => for_each_broadcast(a, b, o, |i, ia, ib| out[i] = f(av[ia], bv[ib])),
+    }
+}
+
+/// Which operand a gradient goes to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    A,
+    B,
+}
+
+/// `gx[ix] += g[i] * d(a[ia], b[ib])` for operand `side`, summing over its broadcast copies.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn accumulate<T: Float>(
+    side: Side, a: &[usize], b: &[usize], o: &[usize], av: &[T], bv: &[T], g: &[T], gx: &mut [T],
+    d: impl Fn(T, T) -> T,
+) {
+    let sum = |it: &mut dyn Iterator<Item = T>| it.fold(T::ZERO, |s, v| s + v);
+    match (Layout::of(a, b, o), side) {
+        (Layout::Same, _) => {
+            gx.iter_mut().zip(g.iter().zip(av.iter().zip(bv))).for_each(|(y, (&gi, (&x, &z)))| *y += gi * d(x, z));
+        }
+        (Layout::ScalarB, Side::A) => gx.iter_mut().zip(g.iter().zip(av)).for_each(|(y, (&gi, &x))| *y += gi * d(x, bv[0])),
+        (Layout::ScalarB, Side::B) => gx[0] += sum(&mut g.iter().zip(av).map(|(&gi, &x)| gi * d(x, bv[0]))),
+        (Layout::ScalarA, Side::A) => gx[0] += sum(&mut g.iter().zip(bv).map(|(&gi, &z)| gi * d(av[0], z))),
+        (Layout::ScalarA, Side::B) => gx.iter_mut().zip(g.iter().zip(bv)).for_each(|(y, (&gi, &z))| *y += gi * d(av[0], z)),
+        (Layout::RowB(w), side) => row_accumulate(side == Side::A, w, av, bv, g, gx, d),
+        (Layout::RowA(w), side) => row_accumulate(side == Side::B, w, bv, av, g, gx, |z, x| d(x, z)),
+        (Layout::General, Side::A) => for_each_broadcast(a, b, o, |i, ia, ib| gx[ia] += g[i] * d(av[ia], bv[ib])),
+        (Layout::General, Side::B) => for_each_broadcast(a, b, o, |i, ia, ib| gx[ib] += g[i] * d(av[ia], bv[ib])),
+    }
+}
+
+/// Gradients when one operand (`full`) has every element and the other (`row`) is a row of width
+/// `w` repeated: `d(full, row)` is the local derivative. With `to_full` the gradient goes to the
+/// full operand element by element; otherwise it is summed over the rows into the row's gradient.
+#[inline(always)]
+fn row_accumulate<T: Float>(to_full: bool, w: usize, full: &[T], row: &[T], g: &[T], gx: &mut [T], d: impl Fn(T, T) -> T) {
+    let rows = g.chunks_exact(w).zip(full.chunks_exact(w));
+    if to_full {
+        for ((grow, frow), gxr) in rows.zip(gx.chunks_exact_mut(w)) {
+            for (((y, &gi), &f), &r) in gxr.iter_mut().zip(grow).zip(frow).zip(row) {
+                *y += gi * d(f, r);
+            }
+        }
     } else {
-        let ia = BroadcastIndex::new(a, out);
-        let ib = BroadcastIndex::new(b, out);
-        for (i, (ia, ib)) in ia.zip(ib).enumerate() {
-            f(i, ia, ib);
+        for (grow, frow) in rows {
+            for (((y, &gi), &f), &r) in gx.iter_mut().zip(grow).zip(frow).zip(row) {
+                *y += gi * d(f, r);
+            }
         }
     }
 }
@@ -89,8 +210,7 @@ impl<'t, T: Float> Var<'t, T> {
         let rg = self.requires_grad() || other.requires_grad();
         let os = out_shape.clone();
         self.tape().record(Op::Binary(kind, a, b), out_shape, rg, |f, out| {
-            let (av, bv) = (f.x(a), f.x(b));
-            for_each_broadcast(&sa, &sb, &os, |i, ia, ib| out[i] = kind.forward(av[ia], bv[ib]));
+            kind.map(&sa, &sb, &os, f.x(a), f.x(b), out);
         })
     }
 
@@ -112,12 +232,10 @@ pub(crate) fn backward<T: Float>(kind: Binary, a: u32, b: u32, bk: &mut Back<'_,
     let (av, bv, g) = (bk.x(a), bk.x(b), bk.g);
     let (sa, sb, so) = (bk.shape_of(a), bk.shape_of(b), bk.shape);
     if bk.wants(a) {
-        let ga = bk.grad(a);
-        for_each_broadcast(sa, sb, so, |i, ia, ib| ga[ia] += g[i] * kind.da(av[ia], bv[ib]));
+        kind.accumulate(Side::A, sa, sb, so, av, bv, g, bk.grad(a));
     }
     if bk.wants(b) {
-        let gb = bk.grad(b);
-        for_each_broadcast(sa, sb, so, |i, ia, ib| gb[ib] += g[i] * kind.db(av[ia], bv[ib]));
+        kind.accumulate(Side::B, sa, sb, so, av, bv, g, bk.grad(b));
     }
 }
 

@@ -5,8 +5,9 @@ use crate::ops::Op;
 use crate::tape::{Back, Var};
 use crate::tensor::Float;
 
-/// Below this many multiply-adds a direct loop beats packing for the GEMM kernel.
-const SMALL_GEMM: usize = 4096;
+/// Up to this many multiply-adds a direct loop beats matrixmultiply, whose packing buffers are
+/// allocated and filled on every call (and whose threads wake up for it).
+const SMALL_GEMM: usize = 32 * 32 * 32;
 
 /// `C <- A B + beta C` for an `m x k` matrix `A` and a `k x n` matrix `B`, each read through its own
 /// row and column strides; `C` is contiguous row-major `m x n`.
@@ -17,25 +18,20 @@ pub(crate) fn gemm<T: Float>(
     b: &[T], (rsb, csb): (usize, usize),
     beta: T, c: &mut [T],
 ) {
-    debug_assert!(c.len() == m * n);
+    assert!(c.len() == m * n, "gemm: C holds {} elements, not {m} x {n}", c.len());
     if m == 0 || n == 0 {
         return;
     }
-    if m * n * k <= SMALL_GEMM {
-        for i in 0..m {
-            for j in 0..n {
-                let mut s = T::ZERO;
-                for p in 0..k {
-                    s += a[i * rsa + p * csa] * b[p * rsb + j * csb];
-                }
-                let cij = &mut c[i * n + j];
-                *cij = if beta == T::ZERO { s } else { beta * *cij + s };
-            }
-        }
+    if k == 0 {
+        scale(c, beta);
         return;
     }
-    assert!(a.len() > (m - 1) * rsa + k.saturating_sub(1) * csa || k == 0);
-    assert!(b.len() > k.saturating_sub(1) * rsb + (n - 1) * csb || k == 0);
+    assert!(a.len() > (m - 1) * rsa + (k - 1) * csa, "gemm: A is too short for {m} x {k}");
+    assert!(b.len() > (k - 1) * rsb + (n - 1) * csb, "gemm: B is too short for {k} x {n}");
+    if m * n * k <= SMALL_GEMM || n == 1 {
+        small_gemm(m, k, n, a, (rsa, csa), b, (rsb, csb), beta, c);
+        return;
+    }
     // SAFETY: the asserts above bound every element the kernel reads; c holds m * n elements.
     unsafe {
         T::gemm(
@@ -45,6 +41,78 @@ pub(crate) fn gemm<T: Float>(
             beta, c.as_mut_ptr(), n as isize, 1,
         );
     }
+}
+
+/// `c <- beta c` (0 overwrites, so NaN in old contents does not survive, as BLAS does).
+#[inline]
+fn scale<T: Float>(c: &mut [T], beta: T) {
+    if beta == T::ZERO {
+        c.fill(T::ZERO);
+    } else if beta != T::ONE {
+        c.iter_mut().for_each(|v| *v = beta * *v);
+    }
+}
+
+/// The direct kernel for small products, in the loop order that keeps the inner loop contiguous:
+/// a column of `C` built from columns of `A`, dot products of `A`'s rows with `B`'s columns, rows
+/// of `C` built from rows of `B`, or (for other strides) a plain triple loop.
+#[allow(clippy::too_many_arguments)]
+fn small_gemm<T: Float>(
+    m: usize, k: usize, n: usize,
+    a: &[T], (rsa, csa): (usize, usize),
+    b: &[T], (rsb, csb): (usize, usize),
+    beta: T, c: &mut [T],
+) {
+    if n == 1 && rsa == 1 && csa != 1 {
+        // c = beta c + sum_p B[p] A[:, p], each column of A contiguous.
+        scale(c, beta);
+        for p in 0..k {
+            let bp = b[p * rsb];
+            c.iter_mut().zip(&a[p * csa..p * csa + m]).for_each(|(cv, &av)| *cv += bp * av);
+        }
+    } else if csa == 1 && rsb == 1 && (k >= 8 || csb != 1) {
+        // C[i, j] = beta C[i, j] + A[i, :] . B[:, j], both contiguous.
+        for (i, crow) in c.chunks_exact_mut(n).enumerate() {
+            let arow = &a[i * rsa..i * rsa + k];
+            for (j, cv) in crow.iter_mut().enumerate() {
+                let s = dot(arow, &b[j * csb..j * csb + k]);
+                *cv = if beta == T::ZERO { s } else { beta * *cv + s };
+            }
+        }
+    } else if csb == 1 {
+        // C[i, :] = beta C[i, :] + sum_p A[i, p] B[p, :], each row of B contiguous.
+        for (i, crow) in c.chunks_exact_mut(n).enumerate() {
+            scale(crow, beta);
+            for p in 0..k {
+                let aip = a[i * rsa + p * csa];
+                crow.iter_mut().zip(&b[p * rsb..p * rsb + n]).for_each(|(cv, &bv)| *cv += aip * bv);
+            }
+        }
+    } else {
+        for (i, crow) in c.chunks_exact_mut(n).enumerate() {
+            for (j, cv) in crow.iter_mut().enumerate() {
+                let mut s = T::ZERO;
+                for p in 0..k {
+                    s += a[i * rsa + p * csa] * b[p * rsb + j * csb];
+                }
+                *cv = if beta == T::ZERO { s } else { beta * *cv + s };
+            }
+        }
+    }
+}
+
+/// `x . y` with eight partial sums, so the compiler can keep them in one vector register.
+#[inline]
+fn dot<T: Float>(x: &[T], y: &[T]) -> T {
+    let mut acc = [T::ZERO; 8];
+    let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
+    let tail: T = xc.remainder().iter().zip(yc.remainder()).fold(T::ZERO, |s, (&u, &v)| s + u * v);
+    for (u, v) in xc.zip(yc) {
+        for l in 0..8 {
+            acc[l] += u[l] * v[l];
+        }
+    }
+    acc.iter().fold(tail, |s, &v| s + v)
 }
 
 impl<'t, T: Float> Var<'t, T> {
@@ -114,6 +182,43 @@ pub(crate) fn backward_transpose<T: Float>(x: u32, bk: &mut Back<'_, T>) {
     for i in 0..r {
         for j in 0..c {
             gx[i * c + j] += g[j * r + i];
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gemm;
+
+    /// Every kernel path (column, dot, row, strided, matrixmultiply) against the textbook sum, for
+    /// both layouts of each operand and three values of beta.
+    #[test]
+    fn gemm_matches_the_definition_for_every_layout() {
+        let shapes = [(1, 1, 1), (3, 1, 5), (4, 9, 1), (1, 7, 6), (5, 3, 2), (32, 50, 1), (32, 1, 50), (50, 32, 1), (7, 13, 11), (40, 40, 40)];
+        for &(m, k, n) in &shapes {
+            let av: Vec<f64> = (0..m * k).map(|i| ((i * 7 % 11) as f64 - 5.0) * 0.3).collect();
+            let bv: Vec<f64> = (0..k * n).map(|i| ((i * 5 % 13) as f64 - 6.0) * 0.2).collect();
+            let a_at = |i: usize, p: usize| av[i * k + p];
+            let b_at = |p: usize, j: usize| bv[p * n + j];
+            // Each operand stored row-major or column-major (the transpose), read through strides.
+            let a_col: Vec<f64> = (0..k * m).map(|t| a_at(t % m, t / m)).collect();
+            let b_col: Vec<f64> = (0..n * k).map(|t| b_at(t % k, t / k)).collect();
+            for (a, sa) in [(&av, (k, 1)), (&a_col, (1, m))] {
+                for (b, sb) in [(&bv, (n, 1)), (&b_col, (1, k))] {
+                    for beta in [0.0, 1.0, 0.5] {
+                        let c0: Vec<f64> = (0..m * n).map(|i| i as f64 * 0.1).collect();
+                        let mut c = c0.clone();
+                        gemm(m, k, n, a, sa, b, sb, beta, &mut c);
+                        for i in 0..m {
+                            for j in 0..n {
+                                let want = beta * c0[i * n + j] + (0..k).map(|p| a_at(i, p) * b_at(p, j)).sum::<f64>();
+                                let got = c[i * n + j];
+                                assert!((got - want).abs() < 1e-9, "{m}x{k}x{n} strides {sa:?} {sb:?} beta {beta}: C[{i},{j}] = {got}, want {want}");
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 }

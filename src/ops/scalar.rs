@@ -16,16 +16,23 @@ macro_rules! scalar_ops {
             pub fn name(self) -> &'static str {
                 match self { $(ScalarOp::$variant => $name),* }
             }
-            /// `y = f(x; c)`.
-            #[inline(always)]
-            pub fn forward<T: Float>(self, x: T, c: T) -> T {
-                match self { $(ScalarOp::$variant => { let $x = x; let $c = c; $fwd }),* }
+            /// `out[i] = f(x[i]; c)`, the op chosen once outside the loop.
+            #[inline]
+            fn map<T: Float>(self, xs: &[T], c: T, out: &mut [T]) {
+                match self {
+                    $(ScalarOp::$variant => { let $c = c; out.iter_mut().zip(xs).for_each(|(o, &$x)| *o = $fwd) }),*
+                }
             }
-            /// `dy/dx` at `x`.
-            #[inline(always)]
+            /// `gx[i] += g[i] * dy/dx(x[i]; c)`, the op chosen once.
+            #[inline]
             #[allow(unused_variables)]
-            pub fn derivative<T: Float>(self, x: T, c: T) -> T {
-                match self { $(ScalarOp::$variant => { let $dx = x; let $dc = c; $der }),* }
+            fn accumulate<T: Float>(self, xs: &[T], c: T, g: &[T], gx: &mut [T]) {
+                match self {
+                    $(ScalarOp::$variant => {
+                        let $dc = c;
+                        gx.iter_mut().zip(g.iter().zip(xs)).for_each(|(o, (&gi, &$dx))| *o += gi * $der)
+                    }),*
+                }
             }
         }
     };
@@ -46,9 +53,7 @@ impl<'t, T: Float> Var<'t, T> {
     pub(crate) fn scalar_op(self, kind: ScalarOp, c: T) -> Var<'t, T> {
         let x = self.id();
         self.tape().record(Op::Scalar(kind, c, x), self.shape(), self.requires_grad(), |f, out| {
-            for (o, &v) in out.iter_mut().zip(f.x(x)) {
-                *o = kind.forward(v, c);
-            }
+            kind.map(f.x(x), c, out)
         })
     }
 
@@ -82,19 +87,15 @@ impl<'t, T: Float> Var<'t, T> {
 /// `dL/dx += dL/dy * dy/dx` for a tensor-scalar op.
 pub(crate) fn backward<T: Float>(kind: ScalarOp, c: T, x: u32, b: &mut Back<'_, T>) {
     let (xv, g) = (b.x(x), b.g);
-    let gx = b.grad(x);
-    for i in 0..gx.len() {
-        gx[i] += g[i] * kind.derivative(xv[i], c);
-    }
+    kind.accumulate(xv, c, g, b.grad(x));
 }
 
 /// clip: `dy/dx = 1` on `[lo, hi]`, 0 outside.
 pub(crate) fn backward_clip<T: Float>(lo: T, hi: T, x: u32, b: &mut Back<'_, T>) {
     let (xv, g) = (b.x(x), b.g);
-    let gx = b.grad(x);
-    for i in 0..gx.len() {
-        if xv[i] >= lo && xv[i] <= hi {
-            gx[i] += g[i];
+    for (o, (&gi, &v)) in b.grad(x).iter_mut().zip(g.iter().zip(xv)) {
+        if v >= lo && v <= hi {
+            *o += gi;
         }
     }
 }

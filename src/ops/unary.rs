@@ -16,16 +16,21 @@ macro_rules! unary_ops {
             pub fn name(self) -> &'static str {
                 match self { $(Unary::$variant => $name),* }
             }
-            /// `y = f(x)`.
-            #[inline(always)]
-            pub fn forward<T: Float>(self, x: T) -> T {
-                match self { $(Unary::$variant => { let $x = x; $fwd }),* }
+            /// `out[i] = f(x[i])`: the op is chosen once, outside the loop.
+            #[inline]
+            fn map<T: Float>(self, xs: &[T], out: &mut [T]) {
+                match self {
+                    $(Unary::$variant => out.iter_mut().zip(xs).for_each(|(o, &$x)| *o = $fwd)),*
+                }
             }
-            /// `dy/dx` at `x`, given `y = f(x)`.
-            #[inline(always)]
+            /// `gx[i] += g[i] * dy/dx(x[i], y[i])`, the op chosen once.
+            #[inline]
             #[allow(unused_variables)]
-            pub fn derivative<T: Float>(self, x: T, y: T) -> T {
-                match self { $(Unary::$variant => { let $dx = x; let $dy = y; $der }),* }
+            fn accumulate<T: Float>(self, xs: &[T], ys: &[T], g: &[T], gx: &mut [T]) {
+                match self {
+                    $(Unary::$variant => gx.iter_mut().zip(g).zip(xs.iter().zip(ys))
+                        .for_each(|((o, &gi), (&$dx, &$dy))| *o += gi * $der)),*
+                }
             }
         }
 
@@ -87,9 +92,7 @@ impl<'t, T: Float> Var<'t, T> {
     fn unary(self, kind: Unary) -> Var<'t, T> {
         let x = self.id();
         self.tape().record(crate::ops::Op::Unary(kind, x), self.shape(), self.requires_grad(), |f, out| {
-            for (o, &v) in out.iter_mut().zip(f.x(x)) {
-                *o = kind.forward(v);
-            }
+            kind.map(f.x(x), out)
         })
     }
 }
@@ -97,8 +100,5 @@ impl<'t, T: Float> Var<'t, T> {
 /// `dL/dx += dL/dy * dy/dx`, element by element.
 pub(crate) fn backward<T: Float>(kind: Unary, x: u32, b: &mut Back<'_, T>) {
     let (xv, y, g) = (b.x(x), b.y, b.g);
-    let gx = b.grad(x);
-    for i in 0..gx.len() {
-        gx[i] += g[i] * kind.derivative(xv[i], y[i]);
-    }
+    kind.accumulate(xv, y, g, b.grad(x));
 }

@@ -34,7 +34,7 @@ impl<T: Float> Tensor<T> {
         };
         let (av, bv) = (&self.data, &other.data);
         let mut data = vec![T::ZERO; numel(&out_shape)];
-        for_each_broadcast(&self.shape, &other.shape, &out_shape, |i, ia, ib| data[i] = kind.forward(av[ia], bv[ib]));
+        kind.map(&self.shape, &other.shape, &out_shape, av, bv, &mut data);
         Tensor { data, shape: out_shape }
     }
 
