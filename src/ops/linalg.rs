@@ -166,11 +166,15 @@ pub(crate) fn backward_matmul<T: Float>(a: u32, b: u32, bk: &mut Back<'_, T>) {
     let (av, bv, g) = (bk.x(a), bk.x(b), bk.g);
     let (m, k) = (bk.shape_of(a)[0], bk.shape_of(a)[1]);
     let n = bk.shape_of(b)[1];
+    // A buffer the sweep reaches here first is overwritten (beta = 0), not cleared and added to.
+    let beta = |fresh: bool| if fresh { T::ZERO } else { T::ONE };
     if bk.wants(a) {
-        gemm(m, n, k, g, (n, 1), bv, (1, n), T::ONE, bk.grad(a));
+        let (ga, fresh) = bk.grad_for_write(a);
+        gemm(m, n, k, g, (n, 1), bv, (1, n), beta(fresh), ga);
     }
     if bk.wants(b) {
-        gemm(k, m, n, av, (1, k), g, (n, 1), T::ONE, bk.grad(b));
+        let (gb, fresh) = bk.grad_for_write(b);
+        gemm(k, m, n, av, (1, k), g, (n, 1), beta(fresh), gb);
     }
 }
 

@@ -38,12 +38,24 @@ impl<'a, T: Float> Back<'a, T> {
     pub fn wants(&self, id: u32) -> bool {
         self.nodes[id as usize].requires_grad
     }
-    /// The gradient buffer of input `id`, to accumulate into (`+=`).
+    /// The gradient buffer of input `id`, to accumulate into (`+=`). The sweep does not clear the
+    /// buffers beforehand: each is zeroed here when the sweep first reaches it.
     #[inline(always)]
     pub fn grad(&mut self, id: u32) -> &mut [T] {
+        let (g, fresh) = self.grad_for_write(id);
+        if fresh {
+            g.fill(T::ZERO);
+        }
+        g
+    }
+    /// The gradient buffer of input `id` and whether this is the sweep's first touch of it; then
+    /// its contents are stale and the caller must overwrite every element (a GEMM with `beta = 0`
+    /// instead of clearing the buffer and accumulating into it).
+    #[inline(always)]
+    pub fn grad_for_write(&mut self, id: u32) -> (&mut [T], bool) {
         let n = &self.nodes[id as usize];
-        self.reached[id as usize] = true;
-        &mut self.grads[n.offset..n.offset + n.len]
+        let fresh = !std::mem::replace(&mut self.reached[id as usize], true);
+        (&mut self.grads[n.offset..n.offset + n.len], fresh)
     }
 }
 
@@ -75,8 +87,13 @@ impl<'t, T: Float> Gradients<'t, T> {
             &rn.shape[..],
             rn.len
         );
-        grads.clear();
-        grads.resize(rn.offset + 1, T::ZERO);
+        // Stale contents are fine: a buffer is zeroed (or overwritten) when first reached, and the
+        // ones never reached are zeroed after the sweep.
+        if grads.len() < rn.offset + 1 {
+            grads.resize(rn.offset + 1, T::ZERO);
+        } else {
+            grads.truncate(rn.offset + 1);
+        }
         reached.clear();
         reached.resize(r + 1, false);
         grads[rn.offset] = T::ONE;
@@ -101,8 +118,11 @@ impl<'t, T: Float> Gradients<'t, T> {
             };
             ops::backward(&node.op, &mut back);
             if anomaly {
-                check_finite(nodes, lo, &node.op, &arena.aux, node);
+                check_finite(nodes, lo, reached_lo, &node.op, &arena.aux, node);
             }
+        }
+        for (n, _) in nodes[..r].iter().zip(&reached).filter(|(_, &seen)| !seen) {
+            grads[n.offset..n.offset + n.len].fill(T::ZERO);
         }
         drop(arena);
         Gradients { tape, grads, reached, nodes: r + 1 }
@@ -165,8 +185,8 @@ impl<T: Float> Drop for Gradients<'_, T> {
 }
 
 /// Anomaly mode's backward check: the gradients just written to an op's inputs must be finite.
-fn check_finite<T: Float>(nodes: &[Node<T>], grads: &[T], op: &ops::Op<T>, aux: &[usize], node: &Node<T>) {
-    for &j in op.inputs(aux).iter() {
+fn check_finite<T: Float>(nodes: &[Node<T>], grads: &[T], reached: &[bool], op: &ops::Op<T>, aux: &[usize], node: &Node<T>) {
+    for &j in op.inputs(aux).iter().filter(|&&j| reached[j as usize]) {
         let n = &nodes[j as usize];
         if let Some(k) = grads[n.offset..n.offset + n.len].iter().position(|v| !v.is_finite()) {
             panic!(
@@ -181,5 +201,34 @@ fn check_finite<T: Float>(nodes: &[Node<T>], grads: &[T], op: &ops::Op<T>, aux: 
                 &n.shape[..]
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Tape, Tensor};
+
+    /// The sweep reuses the last pass's buffers without clearing them: values it never reaches
+    /// must still read as zero, and matmul's first write must not add to stale contents.
+    #[test]
+    fn reused_buffers_do_not_leak_stale_gradients() {
+        let mut tape = Tape::<f64>::new();
+        {
+            let a = tape.var(Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[2, 2]));
+            let b = tape.var(Tensor::from_vec(vec![5.0, 6.0, 7.0, 8.0], &[2, 2]));
+            let g = (a * b * 3.0).sum().backward();
+            assert_eq!(&g[a], &[15.0, 18.0, 21.0, 24.0]);
+        }
+        tape.clear();
+        let x = tape.var(Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[2, 2]));
+        let unused = tape.var(Tensor::from_vec(vec![9.0; 4], &[2, 2]));
+        let w = tape.var(Tensor::from_vec(vec![1.0, 0.0, 0.0, 1.0], &[2, 2]));
+        // y = sum(x w) + sum(x w): d/dw = 2 xᵀ 1, d/dx = 2 1 wᵀ (the second use accumulates).
+        let y = x.matmul(w).sum() + x.matmul(w).sum();
+        let g = y.backward();
+        assert_eq!(&g[unused], &[0.0; 4]);
+        assert!(!g.reached(unused));
+        assert_eq!(&g[w], &[8.0, 8.0, 12.0, 12.0]);
+        assert_eq!(&g[x], &[2.0, 2.0, 2.0, 2.0]);
     }
 }
