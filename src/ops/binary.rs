@@ -209,7 +209,7 @@ impl<'t, T: Float> Var<'t, T> {
         let (a, b) = (self.id(), other.id());
         let rg = self.requires_grad() || other.requires_grad();
         let os = out_shape.clone();
-        self.tape().record(Op::Binary(kind, a, b), out_shape, rg, |f, out| {
+        self.tape().record_full(Op::Binary(kind, a, b), out_shape, rg, |f, out| {
             kind.map(&sa, &sb, &os, f.x(a), f.x(b), out);
         })
     }

@@ -131,7 +131,7 @@ impl<'t, T: Float> Var<'t, T> {
         let (m, k, n) = (sa[0], sa[1], sb[1]);
         let (a, b) = (self.id(), other.id());
         let rg = self.requires_grad() || other.requires_grad();
-        self.tape().record(Op::Matmul(a, b), smallvec::smallvec![m, n], rg, |f, out| {
+        self.tape().record_full(Op::Matmul(a, b), smallvec::smallvec![m, n], rg, |f, out| {
             gemm(m, k, n, f.x(a), (k, 1), f.x(b), (n, 1), T::ZERO, out);
         })
     }

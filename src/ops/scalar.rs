@@ -52,7 +52,7 @@ impl<'t, T: Float> Var<'t, T> {
     #[inline]
     pub(crate) fn scalar_op(self, kind: ScalarOp, c: T) -> Var<'t, T> {
         let x = self.id();
-        self.tape().record(Op::Scalar(kind, c, x), self.shape(), self.requires_grad(), |f, out| {
+        self.tape().record_full(Op::Scalar(kind, c, x), self.shape(), self.requires_grad(), |f, out| {
             kind.map(f.x(x), c, out)
         })
     }
@@ -69,7 +69,7 @@ impl<'t, T: Float> Var<'t, T> {
     pub fn clip(self, lo: T, hi: T) -> Var<'t, T> {
         assert!(lo <= hi, "clip: lower bound {lo} is above upper bound {hi}");
         let x = self.id();
-        self.tape().record(Op::Clip { lo, hi, x }, self.shape(), self.requires_grad(), |f, out| {
+        self.tape().record_full(Op::Clip { lo, hi, x }, self.shape(), self.requires_grad(), |f, out| {
             for (o, &v) in out.iter_mut().zip(f.x(x)) {
                 // y = min(max(x, lo), hi)
                 *o = if v < lo { lo } else if v > hi { hi } else { v };

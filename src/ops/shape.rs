@@ -21,7 +21,7 @@ impl<'t, T: Float> Var<'t, T> {
             numel(shape)
         );
         let x = self.id();
-        self.tape().record(Op::Reshape(x), shape.into(), self.requires_grad(), |f, out| out.copy_from_slice(f.x(x)))
+        self.tape().record_full(Op::Reshape(x), shape.into(), self.requires_grad(), |f, out| out.copy_from_slice(f.x(x)))
     }
 
     /// Repeats the value along size-1 (or missing leading) dimensions to reach `shape`, by numpy's

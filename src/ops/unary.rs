@@ -91,7 +91,7 @@ impl<'t, T: Float> Var<'t, T> {
     #[inline]
     fn unary(self, kind: Unary) -> Var<'t, T> {
         let x = self.id();
-        self.tape().record(crate::ops::Op::Unary(kind, x), self.shape(), self.requires_grad(), |f, out| {
+        self.tape().record_full(crate::ops::Op::Unary(kind, x), self.shape(), self.requires_grad(), |f, out| {
             kind.map(f.x(x), out)
         })
     }

@@ -231,4 +231,34 @@ mod tests {
         assert_eq!(&g[w], &[8.0, 8.0, 12.0, 12.0]);
         assert_eq!(&g[x], &[2.0, 2.0, 2.0, 2.0]);
     }
+
+    /// Ops that overwrite their output reuse stale arena contents after `clear`; what they compute
+    /// must not depend on it (nor may the zero-filled ops see it).
+    #[test]
+    fn a_reused_arena_gives_the_values_of_a_fresh_one() {
+        fn record(tape: &Tape<f64>) -> Vec<f64> {
+            let x = tape.var(Tensor::from_vec(vec![1.0, -2.0, 3.0, -4.0, 5.0, -6.0], &[2, 3]));
+            let w = tape.var(Tensor::from_vec(vec![0.5, -1.0, 2.0], &[3, 1]));
+            let b = tape.var(Tensor::from_vec(vec![0.25, -0.5, 1.0], &[3]));
+            let h = (x + b).relu().clip(0.0, 4.0) * 2.0;
+            let z = h.matmul(w).reshape(&[2]).sigmoid();
+            let s = h.sum_axis(0, false);
+            let y = z.sum() + s.sum();
+            let g = y.backward();
+            let mut out = z.value().data().to_vec();
+            out.extend_from_slice(s.value().data());
+            for v in [x, w, b] {
+                out.extend_from_slice(&g[v]);
+            }
+            out
+        }
+        let fresh = record(&Tape::new());
+        let mut tape = Tape::new();
+        {
+            let junk = tape.var(Tensor::from_vec(vec![f64::NAN; 64], &[64]));
+            let _ = (junk * 3.0).exp().sum().backward();
+        }
+        tape.clear();
+        assert_eq!(record(&tape), fresh);
+    }
 }

@@ -46,9 +46,9 @@ impl<T: Float> fmt::Display for Tape<T> {
             "{} nodes ({} tracked), {} elements of {}: {} bytes kept for backward",
             a.nodes.len(),
             tracked,
-            a.values.len(),
+            a.end,
             T::DTYPE,
-            a.values.len() * std::mem::size_of::<T>()
+            a.end * std::mem::size_of::<T>()
         )
     }
 }

@@ -42,7 +42,10 @@ pub(crate) struct Node<T: Float> {
 #[derive(Default)]
 pub(crate) struct Arena<T: Float> {
     pub nodes: Vec<Node<T>>,
+    /// Values of the recorded nodes in `values[..end]`. `clear` only resets `end`, so the buffer
+    /// keeps its length (and stale contents) for the next recording to reuse without refilling.
     pub values: Vec<T>,
+    pub end: usize,
     /// Integer side data of ops (gather indices, concat inputs), addressed by ranges.
     pub aux: Vec<usize>,
 }
@@ -119,7 +122,7 @@ impl<T: Float> Tape<T> {
     pub fn clear(&mut self) {
         let a = self.arena.get_mut();
         a.nodes.clear();
-        a.values.clear();
+        a.end = 0;
         a.aux.clear();
     }
 
@@ -135,7 +138,7 @@ impl<T: Float> Tape<T> {
 
     /// Elements held in the value arena (all recorded values together).
     pub fn values_len(&self) -> usize {
-        self.arena.borrow().values.len()
+        self.arena.borrow().end
     }
 
     /// Capacity of the node list and of the value arena: a loop that reuses the tape keeps these flat.
@@ -167,7 +170,7 @@ impl<T: Float> Tape<T> {
         );
         let op = if requires_grad { Op::Leaf } else { Op::Constant };
         let tracked = requires_grad && self.grad_enabled();
-        self.record(op, shape.into(), tracked, |_, out| out.copy_from_slice(data))
+        self.record_full(op, shape.into(), tracked, |_, out| out.copy_from_slice(data))
     }
 
     /// A rank-0 constant.
@@ -216,8 +219,8 @@ impl<T: Float> Tape<T> {
         self.anomaly.get()
     }
 
-    /// Appends a node: reserves its output in the arena and fills it with `forward`, which sees every
-    /// earlier value. `requires_grad` is the inputs' verdict; `no_grad` overrides it.
+    /// Appends a node: reserves its output in the arena (zero-filled) and fills it with `forward`,
+    /// which sees every earlier value. `requires_grad` is the inputs' verdict; `no_grad` overrides it.
     #[track_caller]
     #[inline]
     pub(crate) fn record(
@@ -227,21 +230,55 @@ impl<T: Float> Tape<T> {
         requires_grad: bool,
         forward: impl FnOnce(&Fwd<'_, T>, &mut [T]),
     ) -> Var<'_, T> {
+        self.record_with(op, shape, requires_grad, false, forward)
+    }
+
+    /// [`record`](Self::record) for an op whose `forward` assigns every element of its output: the
+    /// output is handed over with the stale contents of an earlier recording, not cleared first.
+    #[track_caller]
+    #[inline]
+    pub(crate) fn record_full(
+        &self,
+        op: Op<T>,
+        shape: Shape,
+        requires_grad: bool,
+        forward: impl FnOnce(&Fwd<'_, T>, &mut [T]),
+    ) -> Var<'_, T> {
+        self.record_with(op, shape, requires_grad, true, forward)
+    }
+
+    #[track_caller]
+    #[inline]
+    fn record_with(
+        &self,
+        op: Op<T>,
+        shape: Shape,
+        requires_grad: bool,
+        fills_all: bool,
+        forward: impl FnOnce(&Fwd<'_, T>, &mut [T]),
+    ) -> Var<'_, T> {
         let location = Location::caller();
         let mut guard = self.arena.borrow_mut();
         let a = &mut *guard;
         let len = numel(&shape);
-        let offset = a.values.len();
-        a.values.resize(offset + len, T::ZERO);
+        let offset = a.end;
+        let stop = offset + len;
+        if a.values.len() < stop {
+            a.values.resize(stop, T::ZERO);
+        }
+        if !fills_all {
+            a.values[offset..stop].fill(T::ZERO);
+        }
+        a.end = stop;
         {
-            let (before, out) = a.values.split_at_mut(offset);
-            forward(&Fwd { nodes: &a.nodes, values: before, aux: &a.aux }, out);
+            let (before, rest) = a.values.split_at_mut(offset);
+            forward(&Fwd { nodes: &a.nodes, values: before, aux: &a.aux }, &mut rest[..len]);
         }
         let id = a.nodes.len();
         assert!(id < u32::MAX as usize, "Tape: more than 2^32 nodes recorded");
         let requires_grad = requires_grad && self.no_grad_depth.get() == 0;
         if self.anomaly.get() {
-            if let Some(i) = a.values[offset..].iter().position(|v| !v.is_finite()) {
+            if let Some(i) = a.values[offset..stop].iter().position(|v| !v.is_finite()) {
                 let inputs = op.inputs(&a.aux);
                 let shapes: Vec<&[usize]> = inputs.iter().map(|&j| &a.nodes[j as usize].shape[..]).collect();
                 panic!(
