@@ -5,15 +5,16 @@
 //! the same figures. Colours follow matplotlib's default cycle, as in the tutorial's figures:
 //! train (class 0) blue, test (class 1) orange, class 2 green.
 
-use std::ops::Range;
 use std::path::Path;
 use std::sync::OnceLock;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::register_font;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::stats::quantile_sorted;
+use super::ticks::Axis;
 use super::{metric_higher_is_better, Curves, ReportError};
 use crate::tensor::{Float, Tensor};
 
@@ -83,93 +84,166 @@ fn metric_title(metric: &str) -> String {
     }
 }
 
-/// Smallest and largest finite value over all `series`, widened by 5% (and never empty).
-fn value_range<'a>(series: impl IntoIterator<Item = &'a [f64]>) -> Range<f64> {
-    let (lo, hi) = series
-        .into_iter()
-        .flatten()
-        .filter(|v| v.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-            (lo.min(v), hi.max(v))
-        });
-    if lo > hi {
-        return 0.0..1.0;
+/// Legend and caption font size, in pixels.
+const LEGEND_SIZE: u32 = 15;
+/// Approximate width of one tick-label character at size 14, in pixels.
+const TICK_CHAR_WIDTH: u32 = 8;
+
+/// Width of the y label area for `axis`: its widest tick label, the tick marks and the axis name.
+fn y_label_width(axis: &Axis) -> u32 {
+    (axis.widest_label() as u32 * TICK_CHAR_WIDTH + 44).max(56)
+}
+
+/// One line or marker series of a legend.
+#[derive(Clone, Copy)]
+enum Marker {
+    Line,
+    Dot,
+}
+
+/// Draws a one-row legend in `area` with its right edge at `right` and its centre line at `y`
+/// (pixels), outside the plot so it never covers data.
+fn draw_legend_row<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[(String, RGBColor)],
+    marker: Marker,
+    right: i32,
+    y: i32,
+) -> Drawn<DB> {
+    let style = TextStyle::from((FONT, LEGEND_SIZE).into_font())
+        .pos(Pos::new(HPos::Left, VPos::Center));
+    let key = 26;
+    let gap = 18;
+    let mut widths = Vec::with_capacity(entries.len());
+    for (name, _) in entries {
+        widths.push(area.estimate_text_size(name, &style)?.0 as i32);
     }
-    let span = hi - lo;
-    let scale = lo.abs().max(hi.abs());
-    // A span lost in rounding (a flat series) gets a band around its value instead.
-    let pad = if span > 1e-9 * scale {
-        0.05 * span
-    } else {
-        0.05 * scale.max(1e-3)
-    };
-    (lo - pad)..(hi + pad)
+    let total: i32 = widths.iter().map(|w| key + 6 + w).sum::<i32>() + gap * (entries.len() as i32 - 1).max(0);
+    let mut x = right - total;
+    for ((name, colour), w) in entries.iter().zip(&widths) {
+        match marker {
+            Marker::Line => area.draw(&PathElement::new([(x, y), (x + key, y)], colour.stroke_width(3)))?,
+            Marker::Dot => area.draw(&Circle::new((x + key / 2, y), 5, colour.filled()))?,
+        }
+        area.draw(&Text::new(name.clone(), (x + key + 6, y), style.clone()))?;
+        x += key + 6 + w + gap;
+    }
+    Ok(())
 }
 
-/// Epoch axis `1..n` (padded when there are fewer than two epochs).
-fn epoch_range(n: usize) -> Range<f64> {
-    if n < 2 {
-        0.5..1.5
+/// Splits `ys` at its non-finite values (and values a log axis cannot show) into runs of
+/// `(epoch, plot coordinate)` points, epochs counted from 1.
+fn epoch_segments(ys: &[f64], axis: &Axis) -> Vec<Vec<(f64, f64)>> {
+    let mut segments: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut open = false;
+    for (i, &y) in ys.iter().enumerate() {
+        match axis.coord(y) {
+            Some(c) => {
+                if !open {
+                    segments.push(Vec::new());
+                    open = true;
+                }
+                if let Some(s) = segments.last_mut() {
+                    s.push(((i + 1) as f64, c));
+                }
+            }
+            None => open = false,
+        }
+    }
+    segments
+}
+
+/// Legend name of a series: `train`, or `train (diverged)` when it holds a non-finite value.
+fn series_name(name: &str, ys: &[f64]) -> String {
+    if ys.iter().any(|v| !v.is_finite()) {
+        format!("{name} (diverged)")
     } else {
-        1.0..n as f64
+        name.to_string()
     }
 }
 
-/// `(epoch, value)` pairs of the finite values of `ys`, epochs counted from 1.
-fn epoch_points(ys: &[f64]) -> impl Iterator<Item = (f64, f64)> + '_ {
-    ys.iter()
-        .enumerate()
-        .filter(|(_, y)| y.is_finite())
-        .map(|(i, &y)| ((i + 1) as f64, y))
-}
-
-/// One panel of the learning-curve figure: train and test series against epoch.
+/// One panel of the learning-curve figure: train and test series against epoch, its caption and
+/// legend in a row above the plot. `loss_axis` allows a log y axis for wide positive ranges.
 fn draw_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     caption: &str,
     y_label: &str,
     train: &[f64],
     test: &[f64],
-    legend_low: bool,
+    loss_axis: bool,
 ) -> Drawn<DB> {
-    let x_range = epoch_range(train.len().max(test.len()));
-    let y_range = value_range([train, test]);
-    let mut chart = ChartBuilder::on(area)
-        .caption(caption, (FONT, 20))
-        .margin(8)
+    let x_axis = Axis::epochs(train.len().max(test.len()));
+    let y_axis = if loss_axis {
+        Axis::for_loss([train, test], 8)
+    } else {
+        Axis::linear([train, test], 8)
+    };
+    let y_desc = if y_axis.log {
+        format!("{y_label} (log scale)")
+    } else {
+        y_label.to_string()
+    };
+    let y_width = y_label_width(&y_axis);
+    let (head, body) = area.split_vertically(30);
+    head.draw(&Text::new(
+        caption.to_string(),
+        (y_width as i32 + 8, 16),
+        TextStyle::from((FONT, 18).into_font()).pos(Pos::new(HPos::Left, VPos::Center)),
+    ))?;
+    let entries = [
+        (series_name("train", train), TRAIN),
+        (series_name("test", test), TEST),
+    ];
+    draw_legend_row(&head, &entries, Marker::Line, head.dim_in_pixel().0 as i32 - 20, 16)?;
+    let mut chart = ChartBuilder::on(&body)
+        .margin(6)
         .margin_right(20)
         .x_label_area_size(40)
-        .y_label_area_size(70)
-        .build_cartesian_2d(x_range, y_range)?;
+        .y_label_area_size(y_width)
+        .build_cartesian_2d(
+            x_axis.clone(),
+            y_axis.clone(),
+        )?;
     chart
         .configure_mesh()
         .x_desc("epoch")
-        .x_label_formatter(&|v: &f64| format!("{v:.0}"))
-        .y_desc(y_label)
+        .x_label_formatter(&|v: &f64| x_axis.label(*v))
+        .y_desc(y_desc)
+        .y_label_formatter(&|v: &f64| y_axis.label(*v))
         .label_style((FONT, 14))
         .axis_desc_style((FONT, 15))
-        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(BLACK.mix(0.12))
         .draw()?;
-    for (series, colour, name) in [(train, TRAIN, "train"), (test, TEST, "test")] {
-        chart
-            .draw_series(LineSeries::new(
-                epoch_points(series),
-                colour.stroke_width(2),
-            ))?
-            .label(name)
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 24, y)], colour.stroke_width(3)));
+    for (series, colour) in [(train, TRAIN), (test, TEST)] {
+        for segment in epoch_segments(series, &y_axis) {
+            if let [only] = segment[..] {
+                chart.draw_series([Circle::new(only, 3, colour.filled())])?;
+            } else {
+                chart.draw_series(LineSeries::new(segment, colour.stroke_width(2)))?;
+            }
+        }
     }
-    chart
-        .configure_series_labels()
-        .position(if legend_low {
-            SeriesLabelPosition::LowerRight
-        } else {
-            SeriesLabelPosition::UpperRight
-        })
-        .label_font((FONT, 15))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .draw()
+    Ok(())
+}
+
+/// Figure title: the experiment's name, marked when the run stopped early or went non-finite.
+fn curves_title(title: &str, curves: &Curves, ended_early: bool) -> String {
+    let non_finite = [
+        &curves.loss_train,
+        &curves.loss_test,
+        &curves.metric_train,
+        &curves.metric_test,
+    ]
+    .iter()
+    .any(|s| s.iter().any(|v| !v.is_finite()));
+    let epochs = curves.loss_train.len();
+    if ended_early {
+        format!("{title} (diverged after epoch {epochs})")
+    } else if non_finite {
+        format!("{title} (diverged)")
+    } else {
+        title.to_string()
+    }
 }
 
 fn draw_learning_curves<DB: DrawingBackend>(
@@ -178,17 +252,21 @@ fn draw_learning_curves<DB: DrawingBackend>(
     loss: &str,
     metric: &str,
     curves: &Curves,
+    ended_early: bool,
 ) -> Drawn<DB> {
     root.fill(&WHITE)?;
-    let root = root.titled(title, (FONT, 24).into_font().style(FontStyle::Bold))?;
+    let root = root.titled(
+        &curves_title(title, curves, ended_early),
+        (FONT, 24).into_font().style(FontStyle::Bold),
+    )?;
     let (top, bottom) = root.split_vertically(root.dim_in_pixel().1 / 2);
     draw_panel(
         &top,
-        "Loss",
-        loss,
+        &format!("Loss: {loss}"),
+        "loss",
         &curves.loss_train,
         &curves.loss_test,
-        false,
+        true,
     )?;
     draw_panel(
         &bottom,
@@ -196,15 +274,17 @@ fn draw_learning_curves<DB: DrawingBackend>(
         metric,
         &curves.metric_train,
         &curves.metric_test,
-        metric_higher_is_better(metric),
+        !metric_higher_is_better(metric),
     )
 }
 
 /// Draws the tutorial's learning-curve figure into a PNG at `path`.
 ///
-/// Top panel: the loss per epoch (y axis named `loss`); bottom panel: the metric per epoch;
-/// train in blue, test in orange, with a legend, axis labels and `title` above both.
-/// Non-finite values are skipped.
+/// Top panel: the loss per epoch; bottom panel: the metric per epoch; train in blue, test in
+/// orange, with a legend above each panel, axis labels and `title` above both. Error panels
+/// (loss, mse, ...) whose values are all positive and span more than two orders of magnitude use a
+/// log-scale y axis, said in the axis label. Non-finite values are skipped, and a series holding
+/// one is marked "(diverged)" in the legend and title.
 ///
 /// ```no_run
 /// use tapegrad::report::{plot_learning_curves, Curves};
@@ -220,9 +300,22 @@ pub fn plot_learning_curves(
     metric: &str,
     curves: &Curves,
 ) -> Result<(), ReportError> {
+    plot_curves_figure(path.as_ref(), title, loss, metric, curves, false)
+}
+
+/// [`plot_learning_curves`], with `ended_early` marking a run that stopped after the epochs in
+/// `curves` because its loss diverged (the title then says so).
+pub(crate) fn plot_curves_figure(
+    path: &Path,
+    title: &str,
+    loss: &str,
+    metric: &str,
+    curves: &Curves,
+    ended_early: bool,
+) -> Result<(), ReportError> {
     curves.epochs(title)?;
-    render_png(path.as_ref(), CURVES_SIZE, |root| {
-        draw_learning_curves(root, title, loss, metric, curves)
+    render_png(path, CURVES_SIZE, |root| {
+        draw_learning_curves(root, title, loss, metric, curves, ended_early)
     })
 }
 
@@ -233,24 +326,36 @@ fn draw_scatter<DB: DrawingBackend>(
     labels: &[usize],
 ) -> Drawn<DB> {
     root.fill(&WHITE)?;
+    let root = root.titled(title, (FONT, 22).into_font().style(FontStyle::Bold))?;
+    let (head, body) = root.split_vertically(28);
+    let classes = labels.iter().max().map_or(0, |&m| m + 1);
+    let entries: Vec<(String, RGBColor)> = (0..classes)
+        .map(|c| (format!("class {c}"), PALETTE[c % PALETTE.len()]))
+        .collect();
+    draw_legend_row(&head, &entries, Marker::Dot, head.dim_in_pixel().0 as i32 - 24, 12)?;
     let xs: Vec<f64> = points.iter().map(|p| p[0]).collect();
     let ys: Vec<f64> = points.iter().map(|p| p[1]).collect();
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, (FONT, 22).into_font().style(FontStyle::Bold))
-        .margin(12)
+    let x_axis = Axis::linear([xs.as_slice()], 8);
+    let y_axis = Axis::linear([ys.as_slice()], 8);
+    let mut chart = ChartBuilder::on(&body)
+        .margin(8)
         .margin_right(24)
         .x_label_area_size(40)
-        .y_label_area_size(55)
-        .build_cartesian_2d(value_range([xs.as_slice()]), value_range([ys.as_slice()]))?;
+        .y_label_area_size(y_label_width(&y_axis))
+        .build_cartesian_2d(
+            x_axis.clone(),
+            y_axis.clone(),
+        )?;
     chart
         .configure_mesh()
         .x_desc("X[:, 0]")
         .y_desc("X[:, 1]")
+        .x_label_formatter(&|v: &f64| x_axis.label(*v))
+        .y_label_formatter(&|v: &f64| y_axis.label(*v))
         .label_style((FONT, 14))
         .axis_desc_style((FONT, 15))
-        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(BLACK.mix(0.12))
         .draw()?;
-    let classes = labels.iter().max().map_or(0, |&m| m + 1);
     for class in 0..classes {
         let colour = PALETTE[class % PALETTE.len()];
         let members = points
@@ -258,18 +363,9 @@ fn draw_scatter<DB: DrawingBackend>(
             .zip(labels)
             .filter(move |(p, &l)| l == class && p[0].is_finite() && p[1].is_finite())
             .map(move |(p, _)| Circle::new((p[0], p[1]), 3, colour.mix(0.85).filled()));
-        chart
-            .draw_series(members)?
-            .label(format!("class {class}"))
-            .legend(move |(x, y)| Circle::new((x + 8, y), 5, colour.filled()));
+        chart.draw_series(members)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font((FONT, 15))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .draw()
+    Ok(())
 }
 
 /// Draws a scatter plot of two-dimensional `points` coloured by class into a PNG at `path`
@@ -374,15 +470,18 @@ fn draw_repeated<DB: DrawingBackend>(
     let runs = groups.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
     let title = format!("Repeated evaluation: test {metric} over {runs} runs");
     let n = groups.len();
-    let y_range = value_range(groups.iter().map(|(_, v)| v.as_slice()));
+    let y_axis = Axis::linear(groups.iter().map(|(_, v)| v.as_slice()), 8);
     let names: Vec<&str> = groups.iter().map(|(name, _)| name.as_str()).collect();
     let mut chart = ChartBuilder::on(root)
         .caption(title, (FONT, 22).into_font().style(FontStyle::Bold))
         .margin(12)
         .margin_right(24)
         .x_label_area_size(45)
-        .y_label_area_size(70)
-        .build_cartesian_2d(-0.5..(n as f64 - 0.5), y_range)?;
+        .y_label_area_size(y_label_width(&y_axis))
+        .build_cartesian_2d(
+            -0.5..(n as f64 - 0.5),
+            y_axis.clone(),
+        )?;
     chart
         .configure_mesh()
         .disable_x_mesh()
@@ -396,6 +495,7 @@ fn draw_repeated<DB: DrawingBackend>(
             }
         })
         .y_desc(format!("test {metric}"))
+        .y_label_formatter(&|v: &f64| y_axis.label(*v))
         .label_style((FONT, 14))
         .axis_desc_style((FONT, 15))
         .light_line_style(WHITE.mix(0.0))
@@ -493,7 +593,7 @@ mod tests {
             .count()
     }
 
-    fn dark(buf: &[u8], rows: Range<usize>, width: usize) -> usize {
+    fn dark(buf: &[u8], rows: std::ops::Range<usize>, width: usize) -> usize {
         buf[rows.start * width * 3..rows.end * width * 3]
             .chunks_exact(3)
             .filter(|p| p.iter().all(|&c| c < 80))
@@ -510,7 +610,7 @@ mod tests {
             metric_test: (0..n).map(|i| 0.5 + 0.35 * i as f64 / n as f64).collect(),
         };
         let buf = render(CURVES_SIZE, |root| {
-            draw_learning_curves(root, "circles_bce", "binary_crossentropy", "accuracy", &c)
+            draw_learning_curves(root, "circles_bce", "binary_crossentropy", "accuracy", &c, false)
         });
         assert!(count(&buf, TRAIN) > 500, "train line should be blue");
         assert!(count(&buf, TEST) > 500, "test line should be orange");
@@ -527,12 +627,12 @@ mod tests {
             metric_test: vec![0.84, 0.84 + 1e-17, 0.84, 0.84, 0.84],
         };
         let buf = render(CURVES_SIZE, |root| {
-            draw_learning_curves(root, "msle", "msle", "mse", &c)
+            draw_learning_curves(root, "msle", "msle", "mse", &c, false)
         });
         assert!(count(&buf, TRAIN) > 100 && count(&buf, TEST) > 100);
         let empty = Curves::default();
         render(CURVES_SIZE, |root| {
-            draw_learning_curves(root, "none", "mse", "mse", &empty)
+            draw_learning_curves(root, "none", "mse", "mse", &empty, true)
         });
     }
 
@@ -573,11 +673,26 @@ mod tests {
     }
 
     #[test]
-    fn ranges_ignore_non_finite_and_pad_flat_series() {
-        let r = value_range([[1.0, f64::NAN, 3.0].as_slice()]);
-        assert!((r.start - 0.9).abs() < 1e-12 && (r.end - 3.1).abs() < 1e-12);
-        let flat = value_range([[2.0, 2.0].as_slice()]);
-        assert!(flat.start < 2.0 && flat.end > 2.0);
-        assert_eq!(value_range([[f64::NAN].as_slice()]), 0.0..1.0);
+    fn segments_break_at_non_finite_values() {
+        let axis = Axis::linear([[0.5, 1.0].as_slice()], 5);
+        let s = epoch_segments(&[0.5, 0.6, f64::NAN, 0.7, f64::INFINITY, 0.8, 0.9], &axis);
+        assert_eq!(
+            s,
+            vec![
+                vec![(1.0, 0.5), (2.0, 0.6)],
+                vec![(4.0, 0.7)],
+                vec![(6.0, 0.8), (7.0, 0.9)]
+            ]
+        );
+        assert_eq!(series_name("train", &[1.0, f64::NAN]), "train (diverged)");
+        assert_eq!(series_name("test", &[1.0]), "test");
+        let c = Curves {
+            loss_train: vec![1e19, 1e34],
+            loss_test: vec![1e20, 1e33],
+            metric_train: vec![1e30; 2],
+            metric_test: vec![1e30; 2],
+        };
+        assert_eq!(curves_title("mape", &c, true), "mape (diverged after epoch 2)");
+        assert_eq!(curves_title("mape", &c, false), "mape");
     }
 }
