@@ -433,10 +433,10 @@ fn notes_are_listed_under_their_experiment() {
         lines[at + 1].trim(),
         "note: seed 1: the loss became inf at epoch 3, batch 13"
     );
-    assert!(lines[at + 2].starts_with("regression_mse  Train: 0.004"));
+    assert!(lines[at + 2].starts_with("regression_mse   Train: 0.004"));
     assert_eq!(lines[at + 3].trim(), "note: first note");
     assert_eq!(lines[at + 4].trim(), "note: second note");
-    assert!(lines[at + 5].starts_with("regression_mae  Train: 0.010"));
+    assert!(lines[at + 5].starts_with("regression_mae   Train: 0.010"));
     // A Notes list before the summary, one bullet per note.
     let notes = md.find("## Notes").expect("a Notes section");
     assert!(notes < md.find("## Summary").unwrap());
