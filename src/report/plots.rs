@@ -84,6 +84,8 @@ fn metric_title(metric: &str) -> String {
     }
 }
 
+/// About how many y ticks a learning-curve panel gets.
+const PANEL_TICKS: usize = 6;
 /// Legend and caption font size, in pixels.
 const LEGEND_SIZE: u32 = 15;
 /// Approximate width of one tick-label character at size 14, in pixels.
@@ -174,9 +176,9 @@ fn draw_panel<DB: DrawingBackend>(
 ) -> Drawn<DB> {
     let x_axis = Axis::epochs(train.len().max(test.len()));
     let y_axis = if loss_axis {
-        Axis::for_loss([train, test], 8)
+        Axis::for_loss([train, test], PANEL_TICKS)
     } else {
-        Axis::linear([train, test], 8)
+        Axis::linear([train, test], PANEL_TICKS)
     };
     let y_desc = if y_axis.log {
         format!("{y_label} (log scale)")

@@ -28,14 +28,14 @@ pub(crate) struct Axis {
 }
 
 impl Axis {
-    /// A linear axis over the finite values of `series`, padded by 5%, with at most about
-    /// `max_ticks` ticks at round numbers.
-    pub fn linear<'a>(series: impl IntoIterator<Item = &'a [f64]>, max_ticks: usize) -> Axis {
+    /// A linear axis over the finite values of `series`, padded by 5%, with about `target`
+    /// ticks at round numbers.
+    pub fn linear<'a>(series: impl IntoIterator<Item = &'a [f64]>, target: usize) -> Axis {
         let range = match finite_bounds(series) {
             Some((lo, hi)) => padded(lo, hi),
             None => 0.0..1.0,
         };
-        let step = nice_step((range.end - range.start) / max_ticks.max(1) as f64);
+        let step = nice_step(range.end - range.start, target);
         let first = (range.start / step).ceil() as i64;
         let last = (range.end / step).floor() as i64;
         let ticks = (first..=last)
@@ -52,23 +52,23 @@ impl Axis {
 
     /// A loss axis: logarithmic when every finite value is positive and the largest is more than
     /// [`LOG_RATIO`] times the smallest, linear otherwise.
-    pub fn for_loss<'a>(series: impl IntoIterator<Item = &'a [f64]> + Clone, max_ticks: usize) -> Axis {
+    pub fn for_loss<'a>(series: impl IntoIterator<Item = &'a [f64]> + Clone, target: usize) -> Axis {
         match finite_bounds(series.clone()) {
-            Some((lo, hi)) if lo > 0.0 && hi / lo > LOG_RATIO => Axis::log(lo, hi, max_ticks),
-            _ => Axis::linear(series, max_ticks),
+            Some((lo, hi)) if lo > 0.0 && hi / lo > LOG_RATIO => Axis::log(lo, hi, target),
+            _ => Axis::linear(series, target),
         }
     }
 
     /// A log axis from `lo` to `hi` (both positive): ticks at powers of ten (every few decades when
     /// there are many), with 2× and 5× ticks added when fewer than four decades are visible.
-    fn log(lo: f64, hi: f64, max_ticks: usize) -> Axis {
+    fn log(lo: f64, hi: f64, target: usize) -> Axis {
         let (a, b) = (lo.log10(), hi.log10());
         let pad = 0.05 * (b - a);
         let range = (a - pad)..(b + pad);
         let first = range.start.ceil() as i64;
         let last = range.end.floor() as i64;
         let decades = (last - first + 1).max(0) as usize;
-        let every = decades.div_ceil(max_ticks.max(1)).max(1) as i64;
+        let every = decades.div_ceil(target.max(1)).max(1) as i64;
         let mut ticks: Vec<f64> = (first..=last)
             .filter(|d| (d - first) % every == 0)
             .map(|d| d as f64)
@@ -102,7 +102,7 @@ impl Axis {
         let step = if n <= 12 {
             1
         } else {
-            nice_step((n - 1) as f64 / 10.0).max(1.0) as usize
+            nice_step((n - 1) as f64, 10).max(1.0) as usize
         };
         let mut ticks: Vec<f64> = (1..=n).filter(|e| e % step == 0).map(|e| e as f64).collect();
         // Epoch 1 is always labelled unless the first round tick is right next to it.
@@ -214,23 +214,22 @@ pub(crate) fn padded(lo: f64, hi: f64) -> Range<f64> {
     (lo - pad)..(hi + pad)
 }
 
-/// The round number (1, 2 or 5 times a power of ten) at or just above `raw`.
-pub(crate) fn nice_step(raw: f64) -> f64 {
+/// The round step (1, 2 or 5 times a power of ten) that cuts `span` into the number of pieces
+/// closest to `target`.
+pub(crate) fn nice_step(span: f64, target: usize) -> f64 {
+    let raw = span / target.max(1) as f64;
     if !(raw.is_finite() && raw > 0.0) {
         return 1.0;
     }
     let magnitude = 10f64.powf(raw.log10().floor());
-    let norm = raw / magnitude;
-    let m = if norm <= 1.0 {
-        1.0
-    } else if norm <= 2.0 {
-        2.0
-    } else if norm <= 5.0 {
-        5.0
-    } else {
-        10.0
-    };
-    m * magnitude
+    [0.5, 1.0, 2.0, 5.0, 10.0]
+        .map(|m| m * magnitude)
+        .into_iter()
+        .min_by(|a, b| {
+            let miss = |step: f64| (span / step - target as f64).abs();
+            miss(*a).total_cmp(&miss(*b))
+        })
+        .unwrap_or(raw)
 }
 
 /// A compact tick label for `value` on an axis whose ticks are `step` apart.
