@@ -440,16 +440,19 @@ fn notes_are_listed_under_their_experiment() {
     // A Notes list before the summary, one bullet per note.
     let notes = md.find("## Notes").expect("a Notes section");
     assert!(notes < md.find("## Summary").unwrap());
-    assert!(md.contains(
-        "- `regression_mape`: seed 1: the loss became inf at epoch 3, batch 13\n"
-    ));
+    assert!(md.contains("- `regression_mape`: seed 1: the loss became inf at epoch 3, batch 13\n"));
     assert!(md.contains("- `regression_mse`: second note\n"));
     // And under the learning curves of the experiment.
     let curves = md.find("### regression_mape").unwrap();
     assert!(md[curves..].contains("- Note: seed 1: the loss became inf at epoch 3, batch 13"));
     // No notes, no section.
-    let quiet = write_report(dir.join("quiet"), &results[2..], &[], ReportOptions { plots: false })
-        .unwrap();
+    let quiet = write_report(
+        dir.join("quiet"),
+        &results[2..],
+        &[],
+        ReportOptions { plots: false },
+    )
+    .unwrap();
     let md = read(&quiet.markdown);
     assert!(!md.contains("## Notes") && !md.contains("note:"));
     fs::remove_dir_all(&dir).unwrap();

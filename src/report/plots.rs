@@ -112,19 +112,23 @@ fn draw_legend_row<DB: DrawingBackend>(
     right: i32,
     y: i32,
 ) -> Drawn<DB> {
-    let style = TextStyle::from((FONT, LEGEND_SIZE).into_font())
-        .pos(Pos::new(HPos::Left, VPos::Center));
+    let style =
+        TextStyle::from((FONT, LEGEND_SIZE).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
     let key = 26;
     let gap = 18;
     let mut widths = Vec::with_capacity(entries.len());
     for (name, _) in entries {
         widths.push(area.estimate_text_size(name, &style)?.0 as i32);
     }
-    let total: i32 = widths.iter().map(|w| key + 6 + w).sum::<i32>() + gap * (entries.len() as i32 - 1).max(0);
+    let total: i32 =
+        widths.iter().map(|w| key + 6 + w).sum::<i32>() + gap * (entries.len() as i32 - 1).max(0);
     let mut x = right - total;
     for ((name, colour), w) in entries.iter().zip(&widths) {
         match marker {
-            Marker::Line => area.draw(&PathElement::new([(x, y), (x + key, y)], colour.stroke_width(3)))?,
+            Marker::Line => area.draw(&PathElement::new(
+                [(x, y), (x + key, y)],
+                colour.stroke_width(3),
+            ))?,
             Marker::Dot => area.draw(&Circle::new((x + key / 2, y), 5, colour.filled()))?,
         }
         area.draw(&Text::new(name.clone(), (x + key + 6, y), style.clone()))?;
@@ -196,16 +200,19 @@ fn draw_panel<DB: DrawingBackend>(
         (series_name("train", train), TRAIN),
         (series_name("test", test), TEST),
     ];
-    draw_legend_row(&head, &entries, Marker::Line, head.dim_in_pixel().0 as i32 - 20, 16)?;
+    draw_legend_row(
+        &head,
+        &entries,
+        Marker::Line,
+        head.dim_in_pixel().0 as i32 - 20,
+        16,
+    )?;
     let mut chart = ChartBuilder::on(&body)
         .margin(6)
         .margin_right(20)
         .x_label_area_size(40)
         .y_label_area_size(y_width)
-        .build_cartesian_2d(
-            x_axis.clone(),
-            y_axis.clone(),
-        )?;
+        .build_cartesian_2d(x_axis.clone(), y_axis.clone())?;
     chart
         .configure_mesh()
         .x_desc("epoch")
@@ -334,7 +341,13 @@ fn draw_scatter<DB: DrawingBackend>(
     let entries: Vec<(String, RGBColor)> = (0..classes)
         .map(|c| (format!("class {c}"), PALETTE[c % PALETTE.len()]))
         .collect();
-    draw_legend_row(&head, &entries, Marker::Dot, head.dim_in_pixel().0 as i32 - 24, 12)?;
+    draw_legend_row(
+        &head,
+        &entries,
+        Marker::Dot,
+        head.dim_in_pixel().0 as i32 - 24,
+        12,
+    )?;
     let xs: Vec<f64> = points.iter().map(|p| p[0]).collect();
     let ys: Vec<f64> = points.iter().map(|p| p[1]).collect();
     let x_axis = Axis::linear([xs.as_slice()], 8);
@@ -344,10 +357,7 @@ fn draw_scatter<DB: DrawingBackend>(
         .margin_right(24)
         .x_label_area_size(40)
         .y_label_area_size(y_label_width(&y_axis))
-        .build_cartesian_2d(
-            x_axis.clone(),
-            y_axis.clone(),
-        )?;
+        .build_cartesian_2d(x_axis.clone(), y_axis.clone())?;
     chart
         .configure_mesh()
         .x_desc("X[:, 0]")
@@ -480,10 +490,7 @@ fn draw_repeated<DB: DrawingBackend>(
         .margin_right(24)
         .x_label_area_size(45)
         .y_label_area_size(y_label_width(&y_axis))
-        .build_cartesian_2d(
-            -0.5..(n as f64 - 0.5),
-            y_axis.clone(),
-        )?;
+        .build_cartesian_2d(-0.5..(n as f64 - 0.5), y_axis.clone())?;
     chart
         .configure_mesh()
         .disable_x_mesh()
@@ -612,7 +619,14 @@ mod tests {
             metric_test: (0..n).map(|i| 0.5 + 0.35 * i as f64 / n as f64).collect(),
         };
         let buf = render(CURVES_SIZE, |root| {
-            draw_learning_curves(root, "circles_bce", "binary_crossentropy", "accuracy", &c, false)
+            draw_learning_curves(
+                root,
+                "circles_bce",
+                "binary_crossentropy",
+                "accuracy",
+                &c,
+                false,
+            )
         });
         assert!(count(&buf, TRAIN) > 500, "train line should be blue");
         assert!(count(&buf, TEST) > 500, "test line should be orange");
@@ -694,7 +708,10 @@ mod tests {
             metric_train: vec![1e30; 2],
             metric_test: vec![1e30; 2],
         };
-        assert_eq!(curves_title("mape", &c, true), "mape (diverged after epoch 2)");
+        assert_eq!(
+            curves_title("mape", &c, true),
+            "mape (diverged after epoch 2)"
+        );
         assert_eq!(curves_title("mape", &c, false), "mape");
     }
 }

@@ -52,7 +52,10 @@ impl Axis {
 
     /// A loss axis: logarithmic when every finite value is positive and the largest is more than
     /// [`LOG_RATIO`] times the smallest, linear otherwise.
-    pub fn for_loss<'a>(series: impl IntoIterator<Item = &'a [f64]> + Clone, target: usize) -> Axis {
+    pub fn for_loss<'a>(
+        series: impl IntoIterator<Item = &'a [f64]> + Clone,
+        target: usize,
+    ) -> Axis {
         match finite_bounds(series.clone()) {
             Some((lo, hi)) if lo > 0.0 && hi / lo > LOG_RATIO => Axis::log(lo, hi, target),
             _ => Axis::linear(series, target),
@@ -104,7 +107,10 @@ impl Axis {
         } else {
             nice_step((n - 1) as f64, 10).max(1.0) as usize
         };
-        let mut ticks: Vec<f64> = (1..=n).filter(|e| e % step == 0).map(|e| e as f64).collect();
+        let mut ticks: Vec<f64> = (1..=n)
+            .filter(|e| e % step == 0)
+            .map(|e| e as f64)
+            .collect();
         // Epoch 1 is always labelled unless the first round tick is right next to it.
         if ticks.first().is_none_or(|&t| t - 1.0 >= step as f64 / 2.0) {
             ticks.insert(0, 1.0);
@@ -319,7 +325,11 @@ mod tests {
         let hundred = Axis::epochs(100);
         assert_eq!(hundred.ticks[..3], [1.0, 10.0, 20.0]);
         assert_eq!(*hundred.ticks.last().unwrap(), 100.0);
-        let labels: Vec<String> = Axis::epochs(200).ticks.iter().map(|&t| format_tick(t, 20.0)).collect();
+        let labels: Vec<String> = Axis::epochs(200)
+            .ticks
+            .iter()
+            .map(|&t| format_tick(t, 20.0))
+            .collect();
         assert_eq!(labels[..3], ["1", "20", "40"]);
     }
 
@@ -329,7 +339,10 @@ mod tests {
         let a = Axis::for_loss([mse.as_slice()], 8);
         assert!(a.log);
         let labels: Vec<String> = a.ticks.iter().map(|&t| a.label(t)).collect();
-        assert_eq!(labels, ["0.005", "0.01", "0.02", "0.05", "0.1", "0.2", "0.5", "1"]);
+        assert_eq!(
+            labels,
+            ["0.005", "0.01", "0.02", "0.05", "0.1", "0.2", "0.5", "1"]
+        );
         let huge = [5.3e19, 3.0e34, f64::INFINITY];
         let h = Axis::for_loss([huge.as_slice()], 8);
         assert!(h.log && h.ticks.len() <= 8 && h.ticks.len() >= 3);
@@ -343,6 +356,9 @@ mod tests {
         assert_eq!(labels, ["0.001", "0.01", "0.1", "1", "10", "100", "1000"]);
         let two = Axis::for_loss([[0.15, 16.0].as_slice()], 8);
         let labels: Vec<String> = two.ticks.iter().map(|&t| two.label(t)).collect();
-        assert!(labels.contains(&"0.2".to_string()) && labels.contains(&"5".to_string()), "{labels:?}");
+        assert!(
+            labels.contains(&"0.2".to_string()) && labels.contains(&"5".to_string()),
+            "{labels:?}"
+        );
     }
 }
