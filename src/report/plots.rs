@@ -168,28 +168,32 @@ fn series_name(name: &str, ys: &[f64]) -> String {
     }
 }
 
+/// The y axis of a panel: log-scale allowed for errors (`errors`), linear otherwise.
+fn panel_axis(train: &[f64], test: &[f64], errors: bool) -> Axis {
+    if errors {
+        Axis::for_loss([train, test], PANEL_TICKS)
+    } else {
+        Axis::linear([train, test], PANEL_TICKS)
+    }
+}
+
 /// One panel of the learning-curve figure: train and test series against epoch, its caption and
-/// legend in a row above the plot. `loss_axis` allows a log y axis for wide positive ranges.
+/// legend in a row above the plot, on `y_axis` with `y_width` pixels for its labels.
 fn draw_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     caption: &str,
     y_label: &str,
     train: &[f64],
     test: &[f64],
-    loss_axis: bool,
+    y_axis: &Axis,
+    y_width: u32,
 ) -> Drawn<DB> {
     let x_axis = Axis::epochs(train.len().max(test.len()));
-    let y_axis = if loss_axis {
-        Axis::for_loss([train, test], PANEL_TICKS)
-    } else {
-        Axis::linear([train, test], PANEL_TICKS)
-    };
     let y_desc = if y_axis.log {
         format!("{y_label} (log scale)")
     } else {
         y_label.to_string()
     };
-    let y_width = y_label_width(&y_axis);
     let (head, body) = area.split_vertically(30);
     head.draw(&Text::new(
         caption.to_string(),
@@ -224,7 +228,7 @@ fn draw_panel<DB: DrawingBackend>(
         .bold_line_style(BLACK.mix(0.12))
         .draw()?;
     for (series, colour) in [(train, TRAIN), (test, TEST)] {
-        for segment in epoch_segments(series, &y_axis) {
+        for segment in epoch_segments(series, y_axis) {
             if let [only] = segment[..] {
                 chart.draw_series([Circle::new(only, 3, colour.filled())])?;
             } else {
@@ -269,13 +273,22 @@ fn draw_learning_curves<DB: DrawingBackend>(
         (FONT, 24).into_font().style(FontStyle::Bold),
     )?;
     let (top, bottom) = root.split_vertically(root.dim_in_pixel().1 / 2);
+    let loss_axis = panel_axis(&curves.loss_train, &curves.loss_test, true);
+    let metric_axis = panel_axis(
+        &curves.metric_train,
+        &curves.metric_test,
+        !metric_higher_is_better(metric),
+    );
+    // One label width for both panels keeps their epoch axes aligned.
+    let y_width = y_label_width(&loss_axis).max(y_label_width(&metric_axis));
     draw_panel(
         &top,
         &format!("Loss: {loss}"),
         "loss",
         &curves.loss_train,
         &curves.loss_test,
-        true,
+        &loss_axis,
+        y_width,
     )?;
     draw_panel(
         &bottom,
@@ -283,7 +296,8 @@ fn draw_learning_curves<DB: DrawingBackend>(
         metric,
         &curves.metric_train,
         &curves.metric_test,
-        !metric_higher_is_better(metric),
+        &metric_axis,
+        y_width,
     )
 }
 

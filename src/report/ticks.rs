@@ -73,7 +73,7 @@ impl Axis {
         let decades = (last - first + 1).max(0) as usize;
         let every = decades.div_ceil(target.max(1)).max(1) as i64;
         let mut ticks: Vec<f64> = (first..=last)
-            .filter(|d| (d - first) % every == 0)
+            .filter(|d| d.rem_euclid(every) == 0)
             .map(|d| d as f64)
             .collect();
         if decades < 4 {
