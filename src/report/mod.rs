@@ -16,6 +16,7 @@
 //! Figures are drawn with `plotters` into PNG files using the bundled DejaVu Sans font, so no system
 //! font is needed.
 
+mod boxplot;
 mod csv;
 mod markdown;
 mod plots;
@@ -28,9 +29,10 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+pub use self::boxplot::plot_repeated;
 pub use self::csv::{write_history_csv, write_summary_csv, SUMMARY_HEADER};
 pub use self::markdown::{render_markdown, Figures};
-pub use self::plots::{plot_learning_curves, plot_repeated, plot_scatter, points_from_tensor};
+pub use self::plots::{plot_learning_curves, plot_scatter, points_from_tensor};
 pub use self::stats::{mean, std_dev};
 
 /// Per-epoch numbers of one training run, as Keras' `History` holds them.

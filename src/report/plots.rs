@@ -1,4 +1,5 @@
-//! PNG figures: learning curves, data scatter plots and the repeated-evaluation box plot.
+//! PNG figures: learning curves and data scatter plots (the box plot is in `boxplot.rs`), and
+//! what all figures share: the font, the palette, legends and rendering to a file.
 //!
 //! Drawn with `plotters` on its bitmap backend. The DejaVu Sans font bundled by the `dejavu` crate is
 //! registered as plotters' `sans-serif` family on first use, so a machine without system fonts draws
@@ -13,13 +14,12 @@ use plotters::prelude::*;
 use plotters::style::register_font;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::stats::quantile_sorted;
 use super::ticks::Axis;
 use super::{metric_higher_is_better, Curves, ReportError};
 use crate::tensor::{Float, Tensor};
 
 /// matplotlib's default colour cycle ("tab10"): blue, orange, green, red, purple, brown, pink, grey.
-const PALETTE: [RGBColor; 8] = [
+pub(super) const PALETTE: [RGBColor; 8] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -31,7 +31,7 @@ const PALETTE: [RGBColor; 8] = [
 ];
 const TRAIN: RGBColor = PALETTE[0];
 const TEST: RGBColor = PALETTE[1];
-const FONT: &str = "sans-serif";
+pub(super) const FONT: &str = "sans-serif";
 
 /// Size of the learning-curve figure in pixels.
 pub(crate) const CURVES_SIZE: (u32, u32) = (800, 700);
@@ -41,7 +41,7 @@ pub(crate) const SCATTER_SIZE: (u32, u32) = (700, 600);
 pub(crate) const REPEATED_SIZE: (u32, u32) = (800, 600);
 
 /// Registers the bundled DejaVu Sans as the `sans-serif` family, once per process.
-fn ensure_font() -> Result<(), String> {
+pub(super) fn ensure_font() -> Result<(), String> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| {
         let regular = register_font(FONT, FontStyle::Normal, dejavu::sans::regular()).is_ok();
@@ -55,11 +55,11 @@ fn ensure_font() -> Result<(), String> {
     }
 }
 
-type Drawn<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
-type BitmapResult = Drawn<BitMapBackend<'static>>;
+pub(super) type Drawn<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+pub(super) type BitmapResult = Drawn<BitMapBackend<'static>>;
 
 /// Renders with `draw` into a PNG file at `path` of the given size.
-fn render_png(
+pub(super) fn render_png(
     path: &Path,
     size: (u32, u32),
     draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> BitmapResult,
@@ -92,7 +92,7 @@ const LEGEND_SIZE: u32 = 15;
 const TICK_CHAR_WIDTH: u32 = 8;
 
 /// Width of the y label area for `axis`: its widest tick label, the tick marks and the axis name.
-fn y_label_width(axis: &Axis) -> u32 {
+pub(super) fn y_label_width(axis: &Axis) -> u32 {
     (axis.widest_label() as u32 * TICK_CHAR_WIDTH + 44).max(56)
 }
 
@@ -444,159 +444,13 @@ pub fn points_from_tensor<T: Float>(
         .collect())
 }
 
-/// Horizontal offset in `[-0.5, 0.5)` for the `i`-th point of a strip plot (golden-ratio spread,
-/// deterministic so figures are reproducible).
-fn jitter(i: usize) -> f64 {
-    (i as f64 * 0.618_033_988_749_895).fract() - 0.5
-}
-
-/// Box-plot numbers of one group: quartiles and whiskers at the furthest points within 1.5 IQR
-/// (matplotlib's default), from finite values sorted ascending.
-struct BoxStats {
-    q1: f64,
-    median: f64,
-    q3: f64,
-    low: f64,
-    high: f64,
-}
-
-fn box_stats(sorted: &[f64]) -> Option<BoxStats> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let q1 = quantile_sorted(sorted, 0.25);
-    let q3 = quantile_sorted(sorted, 0.75);
-    let reach = 1.5 * (q3 - q1);
-    let low = sorted
-        .iter()
-        .copied()
-        .find(|&v| v >= q1 - reach)
-        .unwrap_or(q1);
-    let high = sorted
-        .iter()
-        .rev()
-        .copied()
-        .find(|&v| v <= q3 + reach)
-        .unwrap_or(q3);
-    Some(BoxStats {
-        q1,
-        median: quantile_sorted(sorted, 0.5),
-        q3,
-        low,
-        high,
-    })
-}
-
-fn draw_repeated<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    metric: &str,
-    groups: &[(String, Vec<f64>)],
-) -> Drawn<DB> {
-    root.fill(&WHITE)?;
-    let runs = groups.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
-    let title = format!("Repeated evaluation: test {metric} over {runs} runs");
-    let n = groups.len();
-    let y_axis = Axis::linear(groups.iter().map(|(_, v)| v.as_slice()), 8);
-    let names: Vec<&str> = groups.iter().map(|(name, _)| name.as_str()).collect();
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, (FONT, 22).into_font().style(FontStyle::Bold))
-        .margin(12)
-        .margin_right(24)
-        .x_label_area_size(45)
-        .y_label_area_size(y_label_width(&y_axis))
-        .build_cartesian_2d(-0.5..(n as f64 - 0.5), y_axis.clone())?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(n + 1)
-        .x_label_formatter(&|v: &f64| {
-            let i = v.round();
-            if (v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < names.len() {
-                names[i as usize].to_string()
-            } else {
-                String::new()
-            }
-        })
-        .y_desc(format!("test {metric}"))
-        .y_label_formatter(&|v: &f64| y_axis.label(*v))
-        .label_style((FONT, 14))
-        .axis_desc_style((FONT, 15))
-        .light_line_style(WHITE.mix(0.0))
-        .draw()?;
-    let half = 0.2;
-    for (g, (_, values)) in groups.iter().enumerate() {
-        let colour = PALETTE[g % PALETTE.len()];
-        let x = g as f64;
-        let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-        sorted.sort_by(f64::total_cmp);
-        if let Some(b) = box_stats(&sorted) {
-            let line = BLACK.stroke_width(1);
-            chart.draw_series([
-                Rectangle::new(
-                    [(x - half, b.q1), (x + half, b.q3)],
-                    colour.mix(0.25).filled(),
-                ),
-                Rectangle::new([(x - half, b.q1), (x + half, b.q3)], line),
-            ])?;
-            chart.draw_series([
-                PathElement::new([(x, b.q3), (x, b.high)], line),
-                PathElement::new([(x, b.q1), (x, b.low)], line),
-                PathElement::new([(x - half / 2.0, b.high), (x + half / 2.0, b.high)], line),
-                PathElement::new([(x - half / 2.0, b.low), (x + half / 2.0, b.low)], line),
-                PathElement::new(
-                    [(x - half, b.median), (x + half, b.median)],
-                    BLACK.stroke_width(3),
-                ),
-            ])?;
-        }
-        chart.draw_series(
-            values
-                .iter()
-                .enumerate()
-                .filter(|(_, v)| v.is_finite())
-                .map(|(i, &v)| {
-                    Circle::new((x + 0.6 * half * 2.0 * jitter(i), v), 4, colour.filled())
-                }),
-        )?;
-    }
-    Ok(())
-}
-
-/// Draws a box plot with the individual points (a strip plot) of each group's per-run scores,
-/// e.g. the test accuracy of each seed for several losses, into a PNG at `path`.
-///
-/// Boxes span the quartiles with the median as a thick line; whiskers reach the furthest run
-/// within 1.5 interquartile ranges. `metric` names the y axis.
-///
-/// ```no_run
-/// use tapegrad::report::plot_repeated;
-/// let groups = vec![("cce".to_string(), vec![0.81, 0.82, 0.83]),
-///                   ("kld".to_string(), vec![0.80, 0.82, 0.815])];
-/// plot_repeated("repeated.png", "accuracy", &groups)?;
-/// # Ok::<(), tapegrad::report::ReportError>(())
-/// ```
-pub fn plot_repeated(
-    path: impl AsRef<Path>,
-    metric: &str,
-    groups: &[(String, Vec<f64>)],
-) -> Result<(), ReportError> {
-    if groups.is_empty() {
-        return Err(ReportError::InvalidData {
-            what: "repeated evaluation".to_string(),
-            detail: "no groups to plot".to_string(),
-        });
-    }
-    render_png(path.as_ref(), REPEATED_SIZE, |root| {
-        draw_repeated(root, metric, groups)
-    })
-}
-
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
+    use super::super::boxplot::jitter;
     use super::*;
 
     /// Renders with `draw` into an RGB buffer and returns it.
-    fn render(
+    pub(crate) fn render(
         size: (u32, u32),
         draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> BitmapResult,
     ) -> Vec<u8> {
@@ -610,7 +464,7 @@ mod tests {
         buf
     }
 
-    fn count(buf: &[u8], colour: RGBColor) -> usize {
+    pub(crate) fn count(buf: &[u8], colour: RGBColor) -> usize {
         buf.chunks_exact(3)
             .filter(|p| p[0] == colour.0 && p[1] == colour.1 && p[2] == colour.2)
             .count()
@@ -680,26 +534,6 @@ mod tests {
             assert!(count(&buf, *colour) > 20, "class colour {colour:?} missing");
         }
         assert_eq!(count(&buf, PALETTE[3]), 0);
-    }
-
-    #[test]
-    fn repeated_draws_points_per_group() {
-        let groups = vec![
-            ("cce".to_string(), vec![0.81, 0.82, 0.83, 0.80]),
-            ("sparse".to_string(), vec![0.815, 0.82, 0.825, 0.79]),
-        ];
-        let buf = render(REPEATED_SIZE, |root| {
-            draw_repeated(root, "accuracy", &groups)
-        });
-        assert!(count(&buf, PALETTE[0]) > 100);
-        assert!(count(&buf, PALETTE[1]) > 100);
-    }
-
-    #[test]
-    fn box_whiskers_stop_at_outliers() {
-        let b = box_stats(&[1.0, 2.0, 3.0, 4.0, 100.0]).unwrap();
-        assert_eq!((b.q1, b.median, b.q3), (2.0, 3.0, 4.0));
-        assert_eq!((b.low, b.high), (1.0, 4.0));
     }
 
     #[test]
