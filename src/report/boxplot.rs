@@ -54,14 +54,27 @@ fn box_stats(sorted: &[f64]) -> Option<BoxStats> {
     })
 }
 
+/// Title of the box plot: the metric and number of runs, and how many diverged (not drawn).
+fn repeated_title(metric: &str, groups: &[(String, Vec<f64>)]) -> String {
+    let runs = groups.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
+    let diverged: usize = groups
+        .iter()
+        .map(|(_, v)| v.iter().filter(|x| !x.is_finite()).count())
+        .sum();
+    let mut title = format!("Repeated evaluation: test {metric} over {runs} runs");
+    if diverged > 0 {
+        title.push_str(&format!(" ({diverged} diverged, not shown)"));
+    }
+    title
+}
+
 fn draw_repeated<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     metric: &str,
     groups: &[(String, Vec<f64>)],
 ) -> Drawn<DB> {
     root.fill(&WHITE)?;
-    let runs = groups.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
-    let title = format!("Repeated evaluation: test {metric} over {runs} runs");
+    let title = repeated_title(metric, groups);
     let n = groups.len();
     let y_axis = Axis::linear(groups.iter().map(|(_, v)| v.as_slice()), 8);
     let names: Vec<&str> = groups.iter().map(|(name, _)| name.as_str()).collect();
@@ -133,7 +146,8 @@ fn draw_repeated<DB: DrawingBackend>(
 /// e.g. the test accuracy of each seed for several losses, into a PNG at `path`.
 ///
 /// Boxes span the quartiles with the median as a thick line; whiskers reach the furthest run
-/// within 1.5 interquartile ranges. `metric` names the y axis.
+/// within 1.5 interquartile ranges. `metric` names the y axis. Non-finite scores (diverged runs)
+/// are left out and counted in the title.
 ///
 /// ```no_run
 /// use tapegrad::report::plot_repeated;
@@ -168,12 +182,22 @@ mod tests {
         let groups = vec![
             ("cce".to_string(), vec![0.81, 0.82, 0.83, 0.80]),
             ("sparse".to_string(), vec![0.815, 0.82, 0.825, 0.79]),
+            ("kld".to_string(), vec![0.8, f64::NAN, 0.82, f64::INFINITY]),
         ];
         let buf = render(REPEATED_SIZE, |root| {
             draw_repeated(root, "accuracy", &groups)
         });
-        assert!(count(&buf, PALETTE[0]) > 100);
-        assert!(count(&buf, PALETTE[1]) > 100);
+        for colour in &PALETTE[..3] {
+            assert!(count(&buf, *colour) > 40, "{colour:?}");
+        }
+        assert_eq!(
+            repeated_title("accuracy", &groups),
+            "Repeated evaluation: test accuracy over 4 runs (2 diverged, not shown)"
+        );
+        assert_eq!(
+            repeated_title("accuracy", &groups[..1]),
+            "Repeated evaluation: test accuracy over 4 runs"
+        );
     }
 
     #[test]

@@ -288,7 +288,11 @@ pub fn render_markdown(results: &[ExperimentResult], figures: &Figures) -> Strin
     }
     if !figures.curves.is_empty() {
         out.push_str("## Learning curves\n\n");
-        out.push_str("Top: loss per epoch; bottom: the metric; train blue, test orange.\n\n");
+        out.push_str(
+            "Top: loss per epoch; bottom: the metric; train blue, test orange. Loss and error \
+             panels whose values span more than two orders of magnitude use a log-scale y axis \
+             (said in the axis label).\n\n",
+        );
         for (name, path) in &figures.curves {
             let _ = writeln!(out, "### {name}\n");
             if let Some(r) = results.iter().find(|r| &r.name == name) {
