@@ -236,6 +236,7 @@ pub fn run_experiment(
         test: Vec::with_capacity(repeats),
         seconds: 0.0,
         curves: None,
+        notes: Vec::new(),
     };
     for r in 0..repeats {
         let run = run_once(e, data, opts.seed + r as u64, epochs, opts.verbose)?;
