@@ -13,6 +13,10 @@ pub fn quiet_panics() {
             .map(String::as_str)
             .or_else(|| info.payload().downcast_ref::<&str>().copied())
             .unwrap_or("unknown panic");
+        // `tapegrad study | head`: the reader left; stop quietly as a SIGPIPE would.
+        if msg.contains("Broken pipe") {
+            std::process::exit(141);
+        }
         let at = info.location().map(|l| format!(" (at {}:{})", l.file(), l.line())).unwrap_or_default();
         eprintln!("error: internal error: {msg}{at}");
     }));

@@ -63,9 +63,9 @@ pub fn run(args: &StudyArgs) -> Result<(), String> {
     };
     let mut results = Vec::with_capacity(plan.len());
     for (e, repeats) in plan {
-        let (r, notes) = study::run_experiment(e, &data, &opts, repeats, |_| {}).map_err(|e| e.to_string())?;
+        let r = study::run_experiment(e, &data, &opts, repeats, |_| {}).map_err(|e| e.to_string())?;
         println!("{:<34} {}", r.name, report::tutorial_line(&r));
-        for n in notes {
+        for n in &r.notes {
             println!("{:<34}   diverged: {n}", "");
         }
         results.push(r);

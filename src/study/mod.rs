@@ -216,7 +216,7 @@ impl Default for StudyOptions {
 }
 
 /// Runs experiment `e` once (or, for the repeated evaluation, `repeats` times) and gathers its result,
-/// with a note for every run whose loss diverged. `on_run` sees every trained run (to save the
+/// with a note for every run whose loss diverged (in `notes`). `on_run` sees every trained run (to save the
 /// model, for instance).
 pub fn run_experiment(
     e: &Experiment,
@@ -224,8 +224,7 @@ pub fn run_experiment(
     opts: &StudyOptions,
     repeats: usize,
     mut on_run: impl FnMut(&Run),
-) -> Result<(ExperimentResult, Vec<String>), StudyError> {
-    let mut notes = Vec::new();
+) -> Result<ExperimentResult, StudyError> {
     let start = Instant::now();
     let epochs = opts.epochs.unwrap_or(e.epochs);
     let mut result = ExperimentResult {
@@ -246,12 +245,12 @@ pub fn run_experiment(
             result.curves = Some(curves(&run.history, e.metric()));
         }
         if let Some(why) = &run.diverged {
-            notes.push(format!("seed {}: {why}", opts.seed + r as u64));
+            result.notes.push(format!("seed {}: {why}", opts.seed + r as u64));
         }
         on_run(&run);
     }
     result.seconds = start.elapsed().as_secs_f64();
-    Ok((result, notes))
+    Ok(result)
 }
 
 /// Resolves names (empty: every experiment and the repeated evaluation) into the runs to do:
