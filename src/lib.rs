@@ -9,6 +9,7 @@ pub mod losses;
 mod ops;
 pub mod perf;
 pub mod report;
+pub mod study;
 pub mod tape;
 pub mod tensor;
 

@@ -57,6 +57,7 @@ fn result(
         test,
         seconds: 1.5,
         curves: None,
+        notes: Vec::new(),
     }
 }
 
@@ -389,6 +390,71 @@ fn report_with_plots_draws_and_links_every_figure() {
     assert!(dir.join("plots/data_circles.png").exists());
     assert!(dir.join("plots/repeated.png").exists());
     // Keep the figures for a look with TAPEGRAD_KEEP_REPORT=1.
+    if std::env::var_os("TAPEGRAD_KEEP_REPORT").is_some() {
+        eprintln!("report kept in {}", dir.display());
+    } else {
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+#[test]
+fn notes_are_listed_under_their_experiment() {
+    let dir = temp_dir("notes");
+    let mut mape = result(
+        "regression_mape",
+        "mean_absolute_percentage_error",
+        "mse",
+        vec![f64::NAN],
+        vec![f64::NAN],
+    );
+    mape.notes = vec!["seed 1: the loss became inf at epoch 3, batch 13".to_string()];
+    // A diverged run keeps the epochs that finished: huge but finite values.
+    mape.curves = Some(Curves {
+        loss_train: vec![5.3e19, 3.5e31],
+        loss_test: vec![3.0e22, 3.8e32],
+        metric_train: vec![1.8e34, 8.2e59],
+        metric_test: vec![3.8e37, f64::NAN],
+    });
+    let mut mse = result("regression_mse", "mse", "mse", vec![0.004], vec![0.006]);
+    mse.notes = vec!["first note".to_string(), "second\nnote".to_string()];
+    let plain = result("regression_mae", "mae", "mse", vec![0.01], vec![0.02]);
+    let results = [mape, mse, plain];
+    let paths = write_report(&dir, &results, &[], ReportOptions::default()).unwrap();
+    assert_eq!(paths.figures.len(), 1);
+    assert!(png_size(&paths.figures[0]) == (800, 700));
+    let md = read(&paths.markdown);
+    // In the printed block, right under the experiment's line.
+    let lines: Vec<&str> = md.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("regression_mape  Train: NaN"))
+        .unwrap();
+    assert_eq!(
+        lines[at + 1].trim(),
+        "note: seed 1: the loss became inf at epoch 3, batch 13"
+    );
+    assert!(lines[at + 2].starts_with("regression_mse   Train: 0.004"));
+    assert_eq!(lines[at + 3].trim(), "note: first note");
+    assert_eq!(lines[at + 4].trim(), "note: second note");
+    assert!(lines[at + 5].starts_with("regression_mae   Train: 0.010"));
+    // A Notes list before the summary, one bullet per note.
+    let notes = md.find("## Notes").expect("a Notes section");
+    assert!(notes < md.find("## Summary").unwrap());
+    assert!(md.contains("- `regression_mape`: seed 1: the loss became inf at epoch 3, batch 13\n"));
+    assert!(md.contains("- `regression_mse`: second note\n"));
+    // And under the learning curves of the experiment.
+    let curves = md.find("### regression_mape").unwrap();
+    assert!(md[curves..].contains("- Note: seed 1: the loss became inf at epoch 3, batch 13"));
+    // No notes, no section.
+    let quiet = write_report(
+        dir.join("quiet"),
+        &results[2..],
+        &[],
+        ReportOptions { plots: false },
+    )
+    .unwrap();
+    let md = read(&quiet.markdown);
+    assert!(!md.contains("## Notes") && !md.contains("note:"));
     if std::env::var_os("TAPEGRAD_KEEP_REPORT").is_some() {
         eprintln!("report kept in {}", dir.display());
     } else {

@@ -35,12 +35,14 @@ mod overlap;
 mod probabilistic;
 mod registry;
 mod regression;
+mod sample;
 
 pub use focal::{binary_focal_crossentropy, categorical_focal_crossentropy};
 pub use hinge::{categorical_hinge, hinge, squared_hinge};
 pub use overlap::{dice, tversky};
 pub use probabilistic::{binary_crossentropy, categorical_crossentropy, kl_divergence, poisson, sparse_categorical_crossentropy};
 pub use registry::{known_names, lookup, registry, LossInfo, LossKind};
+pub use sample::sample_batch;
 pub use regression::{
     cosine_similarity, huber, log_cosh, mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
     mean_squared_logarithmic_error,

@@ -64,8 +64,30 @@ fn tutorial_lines(out: &mut String, results: &[ExperimentResult]) {
     let width = results.iter().map(|r| r.name.len()).max().unwrap_or(0);
     for r in results {
         let _ = writeln!(out, "{:width$}  {}", r.name, tutorial_line(r));
+        for note in &r.notes {
+            let _ = writeln!(out, "{:width$}    note: {}", "", one_line(note));
+        }
     }
     out.push_str("```\n\n");
+}
+
+/// A "Notes" list: every experiment's notes, one bullet each.
+fn notes(out: &mut String, results: &[ExperimentResult]) {
+    if results.iter().all(|r| r.notes.is_empty()) {
+        return;
+    }
+    out.push_str("## Notes\n\n");
+    for r in results {
+        for note in &r.notes {
+            let _ = writeln!(out, "- `{}`: {}", r.name, one_line(note));
+        }
+    }
+    out.push('\n');
+}
+
+/// `text` on one line: line breaks become spaces, so a note stays one list item.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn summary(out: &mut String, results: &[ExperimentResult]) {
@@ -230,7 +252,8 @@ fn repeated(out: &mut String, results: &[ExperimentResult], figure: Option<&str>
 
 /// Renders `report.md` for `results`, linking the figures listed in `figures`.
 ///
-/// Sections: what each experiment printed (the tutorial's `Train: …, Test: …` lines), a summary
+/// Sections: what each experiment printed (the tutorial's `Train: …, Test: …` lines, each followed
+/// by the experiment's notes), a "Notes" list (when there are notes), a summary
 /// table, our test metric next to the tutorial's words and the Keras and PyTorch medians, wall
 /// time, the data scatter plots, the learning curves, and the repeated evaluation.
 ///
@@ -238,7 +261,7 @@ fn repeated(out: &mut String, results: &[ExperimentResult], figure: Option<&str>
 /// use tapegrad::report::{render_markdown, ExperimentResult, Figures};
 /// let r = ExperimentResult {
 ///     name: "blobs_cce".into(), loss: "categorical_crossentropy".into(), metric: "accuracy".into(),
-///     train: vec![0.82], test: vec![0.822], seconds: 1.0, curves: None,
+///     train: vec![0.82], test: vec![0.822], seconds: 1.0, curves: None, notes: vec![],
 /// };
 /// let md = render_markdown(&[r], &Figures::default());
 /// assert!(md.contains("blobs_cce  Train: 0.820, Test: 0.822"));
@@ -253,6 +276,7 @@ pub fn render_markdown(results: &[ExperimentResult], figures: &Figures) -> Strin
          accuracy (higher is better) for classification.\n\n",
     );
     tutorial_lines(&mut out, results);
+    notes(&mut out, results);
     summary(&mut out, results);
     comparison(&mut out, results);
     wall_time(&mut out, results);
@@ -264,11 +288,21 @@ pub fn render_markdown(results: &[ExperimentResult], figures: &Figures) -> Strin
     }
     if !figures.curves.is_empty() {
         out.push_str("## Learning curves\n\n");
-        out.push_str("Top: loss per epoch; bottom: the metric; train blue, test orange.\n\n");
+        out.push_str(
+            "Top: loss per epoch; bottom: the metric; train blue, test orange. Loss and error \
+             panels whose values span more than two orders of magnitude use a log-scale y axis \
+             (said in the axis label).\n\n",
+        );
         for (name, path) in &figures.curves {
             let _ = writeln!(out, "### {name}\n");
             if let Some(r) = results.iter().find(|r| &r.name == name) {
                 let _ = writeln!(out, "Loss `{}`. {}\n", r.loss, tutorial_line(r));
+                for note in &r.notes {
+                    let _ = writeln!(out, "- Note: {}", one_line(note));
+                }
+                if !r.notes.is_empty() {
+                    out.push('\n');
+                }
             }
             let _ = writeln!(out, "![Learning curves of {name}]({path})\n");
         }

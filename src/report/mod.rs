@@ -16,20 +16,23 @@
 //! Figures are drawn with `plotters` into PNG files using the bundled DejaVu Sans font, so no system
 //! font is needed.
 
+mod boxplot;
 mod csv;
 mod markdown;
 mod plots;
 pub mod reference;
 mod stats;
+mod ticks;
 
 use std::fmt;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+pub use self::boxplot::plot_repeated;
 pub use self::csv::{write_history_csv, write_summary_csv, SUMMARY_HEADER};
 pub use self::markdown::{render_markdown, Figures};
-pub use self::plots::{plot_learning_curves, plot_repeated, plot_scatter, points_from_tensor};
+pub use self::plots::{plot_learning_curves, plot_scatter, points_from_tensor};
 pub use self::stats::{mean, std_dev};
 
 /// Per-epoch numbers of one training run, as Keras' `History` holds them.
@@ -86,6 +89,9 @@ pub struct ExperimentResult {
     pub seconds: f64,
     /// Learning curves of the first run, if recorded.
     pub curves: Option<Curves>,
+    /// Remarks on the runs, one line each (e.g. `seed 1: the loss became inf at epoch 3, batch 13`),
+    /// listed under the experiment in `report.md`.
+    pub notes: Vec<String>,
 }
 
 impl ExperimentResult {
@@ -97,6 +103,15 @@ impl ExperimentResult {
     /// Whether a larger metric is better (accuracy) rather than smaller (mse, mae, ...).
     pub fn higher_is_better(&self) -> bool {
         metric_higher_is_better(&self.metric)
+    }
+
+    /// Whether the first run (the one whose curves are kept) stopped early: its final train or
+    /// test metric is not finite, as the study reports a diverged run.
+    pub fn first_run_diverged(&self) -> bool {
+        [self.train.first(), self.test.first()]
+            .into_iter()
+            .flatten()
+            .any(|v| !v.is_finite())
     }
 }
 
@@ -238,7 +253,7 @@ fn three(v: f64) -> String {
 /// use tapegrad::report::{tutorial_line, ExperimentResult};
 /// let r = ExperimentResult {
 ///     name: "circles_bce".into(), loss: "binary_crossentropy".into(), metric: "accuracy".into(),
-///     train: vec![0.8321], test: vec![0.8459], seconds: 1.5, curves: None,
+///     train: vec![0.8321], test: vec![0.8459], seconds: 1.5, curves: None, notes: vec![],
 /// };
 /// assert_eq!(tutorial_line(&r), "Train: 0.832, Test: 0.846");
 /// ```
@@ -277,7 +292,7 @@ pub(crate) fn fmt_value(v: f64) -> String {
 /// use tapegrad::report::{summary_table, ExperimentResult};
 /// let r = ExperimentResult {
 ///     name: "regression_mse".into(), loss: "mse".into(), metric: "mse".into(),
-///     train: vec![0.004], test: vec![0.006], seconds: 2.0, curves: None,
+///     train: vec![0.004], test: vec![0.006], seconds: 2.0, curves: None, notes: vec![],
 /// };
 /// let table = summary_table(&[r]);
 /// assert!(table.lines().nth(2).unwrap().starts_with("regression_mse"));
@@ -367,6 +382,7 @@ fn create_dir(path: &Path) -> Result<(), ReportError> {
 ///     train: vec![0.83], test: vec![0.85], seconds: 1.0,
 ///     curves: Some(Curves { loss_train: vec![0.7, 0.4], loss_test: vec![0.7, 0.45],
 ///                           metric_train: vec![0.5, 0.8], metric_test: vec![0.5, 0.82] }),
+///     notes: vec![],
 /// };
 /// let paths = write_report(&dir, &[r], &[], ReportOptions { plots: false }).unwrap();
 /// assert!(std::fs::read_to_string(&paths.markdown).unwrap().contains("circles_bce"));
@@ -410,7 +426,14 @@ pub fn write_report(
         for r in results {
             if let Some(c) = &r.curves {
                 let file = format!("{}.png", r.name);
-                plot_learning_curves(plot_dir.join(&file), &r.name, &r.loss, &r.metric, c)?;
+                plots::plot_curves_figure(
+                    &plot_dir.join(&file),
+                    &r.name,
+                    &r.loss,
+                    &r.metric,
+                    c,
+                    r.first_run_diverged(),
+                )?;
                 figures
                     .curves
                     .push((r.name.clone(), format!("plots/{file}")));

@@ -1,24 +1,25 @@
-//! PNG figures: learning curves, data scatter plots and the repeated-evaluation box plot.
+//! PNG figures: learning curves and data scatter plots (the box plot is in `boxplot.rs`), and
+//! what all figures share: the font, the palette, legends and rendering to a file.
 //!
 //! Drawn with `plotters` on its bitmap backend. The DejaVu Sans font bundled by the `dejavu` crate is
 //! registered as plotters' `sans-serif` family on first use, so a machine without system fonts draws
 //! the same figures. Colours follow matplotlib's default cycle, as in the tutorial's figures:
 //! train (class 0) blue, test (class 1) orange, class 2 green.
 
-use std::ops::Range;
 use std::path::Path;
 use std::sync::OnceLock;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::register_font;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::stats::quantile_sorted;
+use super::ticks::Axis;
 use super::{metric_higher_is_better, Curves, ReportError};
 use crate::tensor::{Float, Tensor};
 
 /// matplotlib's default colour cycle ("tab10"): blue, orange, green, red, purple, brown, pink, grey.
-const PALETTE: [RGBColor; 8] = [
+pub(super) const PALETTE: [RGBColor; 8] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -30,7 +31,7 @@ const PALETTE: [RGBColor; 8] = [
 ];
 const TRAIN: RGBColor = PALETTE[0];
 const TEST: RGBColor = PALETTE[1];
-const FONT: &str = "sans-serif";
+pub(super) const FONT: &str = "sans-serif";
 
 /// Size of the learning-curve figure in pixels.
 pub(crate) const CURVES_SIZE: (u32, u32) = (800, 700);
@@ -40,7 +41,7 @@ pub(crate) const SCATTER_SIZE: (u32, u32) = (700, 600);
 pub(crate) const REPEATED_SIZE: (u32, u32) = (800, 600);
 
 /// Registers the bundled DejaVu Sans as the `sans-serif` family, once per process.
-fn ensure_font() -> Result<(), String> {
+pub(super) fn ensure_font() -> Result<(), String> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| {
         let regular = register_font(FONT, FontStyle::Normal, dejavu::sans::regular()).is_ok();
@@ -54,11 +55,11 @@ fn ensure_font() -> Result<(), String> {
     }
 }
 
-type Drawn<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
-type BitmapResult = Drawn<BitMapBackend<'static>>;
+pub(super) type Drawn<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+pub(super) type BitmapResult = Drawn<BitMapBackend<'static>>;
 
 /// Renders with `draw` into a PNG file at `path` of the given size.
-fn render_png(
+pub(super) fn render_png(
     path: &Path,
     size: (u32, u32),
     draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> BitmapResult,
@@ -83,93 +84,179 @@ fn metric_title(metric: &str) -> String {
     }
 }
 
-/// Smallest and largest finite value over all `series`, widened by 5% (and never empty).
-fn value_range<'a>(series: impl IntoIterator<Item = &'a [f64]>) -> Range<f64> {
-    let (lo, hi) = series
-        .into_iter()
-        .flatten()
-        .filter(|v| v.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-            (lo.min(v), hi.max(v))
-        });
-    if lo > hi {
-        return 0.0..1.0;
+/// About how many y ticks a learning-curve panel gets.
+const PANEL_TICKS: usize = 6;
+/// Legend and caption font size, in pixels.
+const LEGEND_SIZE: u32 = 15;
+/// Approximate width of one tick-label character at size 14, in pixels.
+const TICK_CHAR_WIDTH: u32 = 8;
+
+/// Width of the y label area for `axis`: its widest tick label, the tick marks and the axis name.
+pub(super) fn y_label_width(axis: &Axis) -> u32 {
+    (axis.widest_label() as u32 * TICK_CHAR_WIDTH + 44).max(56)
+}
+
+/// One line or marker series of a legend.
+#[derive(Clone, Copy)]
+enum Marker {
+    Line,
+    Dot,
+}
+
+/// Draws a one-row legend in `area` with its right edge at `right` and its centre line at `y`
+/// (pixels), outside the plot so it never covers data.
+fn draw_legend_row<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[(String, RGBColor)],
+    marker: Marker,
+    right: i32,
+    y: i32,
+) -> Drawn<DB> {
+    let style =
+        TextStyle::from((FONT, LEGEND_SIZE).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+    let key = 26;
+    let gap = 18;
+    let mut widths = Vec::with_capacity(entries.len());
+    for (name, _) in entries {
+        widths.push(area.estimate_text_size(name, &style)?.0 as i32);
     }
-    let span = hi - lo;
-    let scale = lo.abs().max(hi.abs());
-    // A span lost in rounding (a flat series) gets a band around its value instead.
-    let pad = if span > 1e-9 * scale {
-        0.05 * span
-    } else {
-        0.05 * scale.max(1e-3)
-    };
-    (lo - pad)..(hi + pad)
+    let total: i32 =
+        widths.iter().map(|w| key + 6 + w).sum::<i32>() + gap * (entries.len() as i32 - 1).max(0);
+    let mut x = right - total;
+    for ((name, colour), w) in entries.iter().zip(&widths) {
+        match marker {
+            Marker::Line => area.draw(&PathElement::new(
+                [(x, y), (x + key, y)],
+                colour.stroke_width(3),
+            ))?,
+            Marker::Dot => area.draw(&Circle::new((x + key / 2, y), 5, colour.filled()))?,
+        }
+        area.draw(&Text::new(name.clone(), (x + key + 6, y), style.clone()))?;
+        x += key + 6 + w + gap;
+    }
+    Ok(())
 }
 
-/// Epoch axis `1..n` (padded when there are fewer than two epochs).
-fn epoch_range(n: usize) -> Range<f64> {
-    if n < 2 {
-        0.5..1.5
+/// Splits `ys` at its non-finite values (and values a log axis cannot show) into runs of
+/// `(epoch, plot coordinate)` points, epochs counted from 1.
+fn epoch_segments(ys: &[f64], axis: &Axis) -> Vec<Vec<(f64, f64)>> {
+    let mut segments: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut open = false;
+    for (i, &y) in ys.iter().enumerate() {
+        match axis.coord(y) {
+            Some(c) => {
+                if !open {
+                    segments.push(Vec::new());
+                    open = true;
+                }
+                if let Some(s) = segments.last_mut() {
+                    s.push(((i + 1) as f64, c));
+                }
+            }
+            None => open = false,
+        }
+    }
+    segments
+}
+
+/// Legend name of a series: `train`, or `train (diverged)` when it holds a non-finite value.
+fn series_name(name: &str, ys: &[f64]) -> String {
+    if ys.iter().any(|v| !v.is_finite()) {
+        format!("{name} (diverged)")
     } else {
-        1.0..n as f64
+        name.to_string()
     }
 }
 
-/// `(epoch, value)` pairs of the finite values of `ys`, epochs counted from 1.
-fn epoch_points(ys: &[f64]) -> impl Iterator<Item = (f64, f64)> + '_ {
-    ys.iter()
-        .enumerate()
-        .filter(|(_, y)| y.is_finite())
-        .map(|(i, &y)| ((i + 1) as f64, y))
+/// The y axis of a panel: log-scale allowed for errors (`errors`), linear otherwise.
+fn panel_axis(train: &[f64], test: &[f64], errors: bool) -> Axis {
+    if errors {
+        Axis::for_loss([train, test], PANEL_TICKS)
+    } else {
+        Axis::linear([train, test], PANEL_TICKS)
+    }
 }
 
-/// One panel of the learning-curve figure: train and test series against epoch.
+/// One panel of the learning-curve figure: train and test series against epoch, its caption and
+/// legend in a row above the plot, on `y_axis` with `y_width` pixels for its labels.
 fn draw_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     caption: &str,
     y_label: &str,
     train: &[f64],
     test: &[f64],
-    legend_low: bool,
+    y_axis: &Axis,
+    y_width: u32,
 ) -> Drawn<DB> {
-    let x_range = epoch_range(train.len().max(test.len()));
-    let y_range = value_range([train, test]);
-    let mut chart = ChartBuilder::on(area)
-        .caption(caption, (FONT, 20))
-        .margin(8)
+    let x_axis = Axis::epochs(train.len().max(test.len()));
+    let y_desc = if y_axis.log {
+        format!("{y_label} (log scale)")
+    } else {
+        y_label.to_string()
+    };
+    let (head, body) = area.split_vertically(30);
+    head.draw(&Text::new(
+        caption.to_string(),
+        (y_width as i32 + 8, 16),
+        TextStyle::from((FONT, 18).into_font()).pos(Pos::new(HPos::Left, VPos::Center)),
+    ))?;
+    let entries = [
+        (series_name("train", train), TRAIN),
+        (series_name("test", test), TEST),
+    ];
+    draw_legend_row(
+        &head,
+        &entries,
+        Marker::Line,
+        head.dim_in_pixel().0 as i32 - 20,
+        16,
+    )?;
+    let mut chart = ChartBuilder::on(&body)
+        .margin(6)
         .margin_right(20)
         .x_label_area_size(40)
-        .y_label_area_size(70)
-        .build_cartesian_2d(x_range, y_range)?;
+        .y_label_area_size(y_width)
+        .build_cartesian_2d(x_axis.clone(), y_axis.clone())?;
     chart
         .configure_mesh()
         .x_desc("epoch")
-        .x_label_formatter(&|v: &f64| format!("{v:.0}"))
-        .y_desc(y_label)
+        .x_label_formatter(&|v: &f64| x_axis.label(*v))
+        .y_desc(y_desc)
+        .y_label_formatter(&|v: &f64| y_axis.label(*v))
         .label_style((FONT, 14))
         .axis_desc_style((FONT, 15))
-        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(BLACK.mix(0.12))
         .draw()?;
-    for (series, colour, name) in [(train, TRAIN, "train"), (test, TEST, "test")] {
-        chart
-            .draw_series(LineSeries::new(
-                epoch_points(series),
-                colour.stroke_width(2),
-            ))?
-            .label(name)
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 24, y)], colour.stroke_width(3)));
+    for (series, colour) in [(train, TRAIN), (test, TEST)] {
+        for segment in epoch_segments(series, y_axis) {
+            if let [only] = segment[..] {
+                chart.draw_series([Circle::new(only, 3, colour.filled())])?;
+            } else {
+                chart.draw_series(LineSeries::new(segment, colour.stroke_width(2)))?;
+            }
+        }
     }
-    chart
-        .configure_series_labels()
-        .position(if legend_low {
-            SeriesLabelPosition::LowerRight
-        } else {
-            SeriesLabelPosition::UpperRight
-        })
-        .label_font((FONT, 15))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .draw()
+    Ok(())
+}
+
+/// Figure title: the experiment's name, marked when the run stopped early or went non-finite.
+fn curves_title(title: &str, curves: &Curves, ended_early: bool) -> String {
+    let non_finite = [
+        &curves.loss_train,
+        &curves.loss_test,
+        &curves.metric_train,
+        &curves.metric_test,
+    ]
+    .iter()
+    .any(|s| s.iter().any(|v| !v.is_finite()));
+    let epochs = curves.loss_train.len();
+    if ended_early {
+        format!("{title} (diverged after epoch {epochs})")
+    } else if non_finite {
+        format!("{title} (diverged)")
+    } else {
+        title.to_string()
+    }
 }
 
 fn draw_learning_curves<DB: DrawingBackend>(
@@ -178,17 +265,30 @@ fn draw_learning_curves<DB: DrawingBackend>(
     loss: &str,
     metric: &str,
     curves: &Curves,
+    ended_early: bool,
 ) -> Drawn<DB> {
     root.fill(&WHITE)?;
-    let root = root.titled(title, (FONT, 24).into_font().style(FontStyle::Bold))?;
+    let root = root.titled(
+        &curves_title(title, curves, ended_early),
+        (FONT, 24).into_font().style(FontStyle::Bold),
+    )?;
     let (top, bottom) = root.split_vertically(root.dim_in_pixel().1 / 2);
+    let loss_axis = panel_axis(&curves.loss_train, &curves.loss_test, true);
+    let metric_axis = panel_axis(
+        &curves.metric_train,
+        &curves.metric_test,
+        !metric_higher_is_better(metric),
+    );
+    // One label width for both panels keeps their epoch axes aligned.
+    let y_width = y_label_width(&loss_axis).max(y_label_width(&metric_axis));
     draw_panel(
         &top,
-        "Loss",
-        loss,
+        &format!("Loss: {loss}"),
+        "loss",
         &curves.loss_train,
         &curves.loss_test,
-        false,
+        &loss_axis,
+        y_width,
     )?;
     draw_panel(
         &bottom,
@@ -196,15 +296,18 @@ fn draw_learning_curves<DB: DrawingBackend>(
         metric,
         &curves.metric_train,
         &curves.metric_test,
-        metric_higher_is_better(metric),
+        &metric_axis,
+        y_width,
     )
 }
 
 /// Draws the tutorial's learning-curve figure into a PNG at `path`.
 ///
-/// Top panel: the loss per epoch (y axis named `loss`); bottom panel: the metric per epoch;
-/// train in blue, test in orange, with a legend, axis labels and `title` above both.
-/// Non-finite values are skipped.
+/// Top panel: the loss per epoch; bottom panel: the metric per epoch; train in blue, test in
+/// orange, with a legend above each panel, axis labels and `title` above both. Error panels
+/// (loss, mse, ...) whose values are all positive and span more than two orders of magnitude use a
+/// log-scale y axis, said in the axis label. Non-finite values are skipped, and a series holding
+/// one is marked "(diverged)" in the legend and title.
 ///
 /// ```no_run
 /// use tapegrad::report::{plot_learning_curves, Curves};
@@ -220,9 +323,22 @@ pub fn plot_learning_curves(
     metric: &str,
     curves: &Curves,
 ) -> Result<(), ReportError> {
+    plot_curves_figure(path.as_ref(), title, loss, metric, curves, false)
+}
+
+/// [`plot_learning_curves`], with `ended_early` marking a run that stopped after the epochs in
+/// `curves` because its loss diverged (the title then says so).
+pub(crate) fn plot_curves_figure(
+    path: &Path,
+    title: &str,
+    loss: &str,
+    metric: &str,
+    curves: &Curves,
+    ended_early: bool,
+) -> Result<(), ReportError> {
     curves.epochs(title)?;
-    render_png(path.as_ref(), CURVES_SIZE, |root| {
-        draw_learning_curves(root, title, loss, metric, curves)
+    render_png(path, CURVES_SIZE, |root| {
+        draw_learning_curves(root, title, loss, metric, curves, ended_early)
     })
 }
 
@@ -233,24 +349,39 @@ fn draw_scatter<DB: DrawingBackend>(
     labels: &[usize],
 ) -> Drawn<DB> {
     root.fill(&WHITE)?;
+    let root = root.titled(title, (FONT, 22).into_font().style(FontStyle::Bold))?;
+    let (head, body) = root.split_vertically(28);
+    let classes = labels.iter().max().map_or(0, |&m| m + 1);
+    let entries: Vec<(String, RGBColor)> = (0..classes)
+        .map(|c| (format!("class {c}"), PALETTE[c % PALETTE.len()]))
+        .collect();
+    draw_legend_row(
+        &head,
+        &entries,
+        Marker::Dot,
+        head.dim_in_pixel().0 as i32 - 24,
+        12,
+    )?;
     let xs: Vec<f64> = points.iter().map(|p| p[0]).collect();
     let ys: Vec<f64> = points.iter().map(|p| p[1]).collect();
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, (FONT, 22).into_font().style(FontStyle::Bold))
-        .margin(12)
+    let x_axis = Axis::linear([xs.as_slice()], 8);
+    let y_axis = Axis::linear([ys.as_slice()], 8);
+    let mut chart = ChartBuilder::on(&body)
+        .margin(8)
         .margin_right(24)
         .x_label_area_size(40)
-        .y_label_area_size(55)
-        .build_cartesian_2d(value_range([xs.as_slice()]), value_range([ys.as_slice()]))?;
+        .y_label_area_size(y_label_width(&y_axis))
+        .build_cartesian_2d(x_axis.clone(), y_axis.clone())?;
     chart
         .configure_mesh()
         .x_desc("X[:, 0]")
         .y_desc("X[:, 1]")
+        .x_label_formatter(&|v: &f64| x_axis.label(*v))
+        .y_label_formatter(&|v: &f64| y_axis.label(*v))
         .label_style((FONT, 14))
         .axis_desc_style((FONT, 15))
-        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(BLACK.mix(0.12))
         .draw()?;
-    let classes = labels.iter().max().map_or(0, |&m| m + 1);
     for class in 0..classes {
         let colour = PALETTE[class % PALETTE.len()];
         let members = points
@@ -258,18 +389,9 @@ fn draw_scatter<DB: DrawingBackend>(
             .zip(labels)
             .filter(move |(p, &l)| l == class && p[0].is_finite() && p[1].is_finite())
             .map(move |(p, _)| Circle::new((p[0], p[1]), 3, colour.mix(0.85).filled()));
-        chart
-            .draw_series(members)?
-            .label(format!("class {class}"))
-            .legend(move |(x, y)| Circle::new((x + 8, y), 5, colour.filled()));
+        chart.draw_series(members)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font((FONT, 15))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .draw()
+    Ok(())
 }
 
 /// Draws a scatter plot of two-dimensional `points` coloured by class into a PNG at `path`
@@ -322,158 +444,13 @@ pub fn points_from_tensor<T: Float>(
         .collect())
 }
 
-/// Horizontal offset in `[-0.5, 0.5)` for the `i`-th point of a strip plot (golden-ratio spread,
-/// deterministic so figures are reproducible).
-fn jitter(i: usize) -> f64 {
-    (i as f64 * 0.618_033_988_749_895).fract() - 0.5
-}
-
-/// Box-plot numbers of one group: quartiles and whiskers at the furthest points within 1.5 IQR
-/// (matplotlib's default), from finite values sorted ascending.
-struct BoxStats {
-    q1: f64,
-    median: f64,
-    q3: f64,
-    low: f64,
-    high: f64,
-}
-
-fn box_stats(sorted: &[f64]) -> Option<BoxStats> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let q1 = quantile_sorted(sorted, 0.25);
-    let q3 = quantile_sorted(sorted, 0.75);
-    let reach = 1.5 * (q3 - q1);
-    let low = sorted
-        .iter()
-        .copied()
-        .find(|&v| v >= q1 - reach)
-        .unwrap_or(q1);
-    let high = sorted
-        .iter()
-        .rev()
-        .copied()
-        .find(|&v| v <= q3 + reach)
-        .unwrap_or(q3);
-    Some(BoxStats {
-        q1,
-        median: quantile_sorted(sorted, 0.5),
-        q3,
-        low,
-        high,
-    })
-}
-
-fn draw_repeated<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    metric: &str,
-    groups: &[(String, Vec<f64>)],
-) -> Drawn<DB> {
-    root.fill(&WHITE)?;
-    let runs = groups.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
-    let title = format!("Repeated evaluation: test {metric} over {runs} runs");
-    let n = groups.len();
-    let y_range = value_range(groups.iter().map(|(_, v)| v.as_slice()));
-    let names: Vec<&str> = groups.iter().map(|(name, _)| name.as_str()).collect();
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, (FONT, 22).into_font().style(FontStyle::Bold))
-        .margin(12)
-        .margin_right(24)
-        .x_label_area_size(45)
-        .y_label_area_size(70)
-        .build_cartesian_2d(-0.5..(n as f64 - 0.5), y_range)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(n + 1)
-        .x_label_formatter(&|v: &f64| {
-            let i = v.round();
-            if (v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < names.len() {
-                names[i as usize].to_string()
-            } else {
-                String::new()
-            }
-        })
-        .y_desc(format!("test {metric}"))
-        .label_style((FONT, 14))
-        .axis_desc_style((FONT, 15))
-        .light_line_style(WHITE.mix(0.0))
-        .draw()?;
-    let half = 0.2;
-    for (g, (_, values)) in groups.iter().enumerate() {
-        let colour = PALETTE[g % PALETTE.len()];
-        let x = g as f64;
-        let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-        sorted.sort_by(f64::total_cmp);
-        if let Some(b) = box_stats(&sorted) {
-            let line = BLACK.stroke_width(1);
-            chart.draw_series([
-                Rectangle::new(
-                    [(x - half, b.q1), (x + half, b.q3)],
-                    colour.mix(0.25).filled(),
-                ),
-                Rectangle::new([(x - half, b.q1), (x + half, b.q3)], line),
-            ])?;
-            chart.draw_series([
-                PathElement::new([(x, b.q3), (x, b.high)], line),
-                PathElement::new([(x, b.q1), (x, b.low)], line),
-                PathElement::new([(x - half / 2.0, b.high), (x + half / 2.0, b.high)], line),
-                PathElement::new([(x - half / 2.0, b.low), (x + half / 2.0, b.low)], line),
-                PathElement::new(
-                    [(x - half, b.median), (x + half, b.median)],
-                    BLACK.stroke_width(3),
-                ),
-            ])?;
-        }
-        chart.draw_series(
-            values
-                .iter()
-                .enumerate()
-                .filter(|(_, v)| v.is_finite())
-                .map(|(i, &v)| {
-                    Circle::new((x + 0.6 * half * 2.0 * jitter(i), v), 4, colour.filled())
-                }),
-        )?;
-    }
-    Ok(())
-}
-
-/// Draws a box plot with the individual points (a strip plot) of each group's per-run scores,
-/// e.g. the test accuracy of each seed for several losses, into a PNG at `path`.
-///
-/// Boxes span the quartiles with the median as a thick line; whiskers reach the furthest run
-/// within 1.5 interquartile ranges. `metric` names the y axis.
-///
-/// ```no_run
-/// use tapegrad::report::plot_repeated;
-/// let groups = vec![("cce".to_string(), vec![0.81, 0.82, 0.83]),
-///                   ("kld".to_string(), vec![0.80, 0.82, 0.815])];
-/// plot_repeated("repeated.png", "accuracy", &groups)?;
-/// # Ok::<(), tapegrad::report::ReportError>(())
-/// ```
-pub fn plot_repeated(
-    path: impl AsRef<Path>,
-    metric: &str,
-    groups: &[(String, Vec<f64>)],
-) -> Result<(), ReportError> {
-    if groups.is_empty() {
-        return Err(ReportError::InvalidData {
-            what: "repeated evaluation".to_string(),
-            detail: "no groups to plot".to_string(),
-        });
-    }
-    render_png(path.as_ref(), REPEATED_SIZE, |root| {
-        draw_repeated(root, metric, groups)
-    })
-}
-
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
+    use super::super::boxplot::jitter;
     use super::*;
 
     /// Renders with `draw` into an RGB buffer and returns it.
-    fn render(
+    pub(crate) fn render(
         size: (u32, u32),
         draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> BitmapResult,
     ) -> Vec<u8> {
@@ -487,13 +464,13 @@ mod tests {
         buf
     }
 
-    fn count(buf: &[u8], colour: RGBColor) -> usize {
+    pub(crate) fn count(buf: &[u8], colour: RGBColor) -> usize {
         buf.chunks_exact(3)
             .filter(|p| p[0] == colour.0 && p[1] == colour.1 && p[2] == colour.2)
             .count()
     }
 
-    fn dark(buf: &[u8], rows: Range<usize>, width: usize) -> usize {
+    fn dark(buf: &[u8], rows: std::ops::Range<usize>, width: usize) -> usize {
         buf[rows.start * width * 3..rows.end * width * 3]
             .chunks_exact(3)
             .filter(|p| p.iter().all(|&c| c < 80))
@@ -510,7 +487,14 @@ mod tests {
             metric_test: (0..n).map(|i| 0.5 + 0.35 * i as f64 / n as f64).collect(),
         };
         let buf = render(CURVES_SIZE, |root| {
-            draw_learning_curves(root, "circles_bce", "binary_crossentropy", "accuracy", &c)
+            draw_learning_curves(
+                root,
+                "circles_bce",
+                "binary_crossentropy",
+                "accuracy",
+                &c,
+                false,
+            )
         });
         assert!(count(&buf, TRAIN) > 500, "train line should be blue");
         assert!(count(&buf, TEST) > 500, "test line should be orange");
@@ -527,12 +511,12 @@ mod tests {
             metric_test: vec![0.84, 0.84 + 1e-17, 0.84, 0.84, 0.84],
         };
         let buf = render(CURVES_SIZE, |root| {
-            draw_learning_curves(root, "msle", "msle", "mse", &c)
+            draw_learning_curves(root, "msle", "msle", "mse", &c, false)
         });
         assert!(count(&buf, TRAIN) > 100 && count(&buf, TEST) > 100);
         let empty = Curves::default();
         render(CURVES_SIZE, |root| {
-            draw_learning_curves(root, "none", "mse", "mse", &empty)
+            draw_learning_curves(root, "none", "mse", "mse", &empty, true)
         });
     }
 
@@ -553,31 +537,29 @@ mod tests {
     }
 
     #[test]
-    fn repeated_draws_points_per_group() {
-        let groups = vec![
-            ("cce".to_string(), vec![0.81, 0.82, 0.83, 0.80]),
-            ("sparse".to_string(), vec![0.815, 0.82, 0.825, 0.79]),
-        ];
-        let buf = render(REPEATED_SIZE, |root| {
-            draw_repeated(root, "accuracy", &groups)
-        });
-        assert!(count(&buf, PALETTE[0]) > 100);
-        assert!(count(&buf, PALETTE[1]) > 100);
-    }
-
-    #[test]
-    fn box_whiskers_stop_at_outliers() {
-        let b = box_stats(&[1.0, 2.0, 3.0, 4.0, 100.0]).unwrap();
-        assert_eq!((b.q1, b.median, b.q3), (2.0, 3.0, 4.0));
-        assert_eq!((b.low, b.high), (1.0, 4.0));
-    }
-
-    #[test]
-    fn ranges_ignore_non_finite_and_pad_flat_series() {
-        let r = value_range([[1.0, f64::NAN, 3.0].as_slice()]);
-        assert!((r.start - 0.9).abs() < 1e-12 && (r.end - 3.1).abs() < 1e-12);
-        let flat = value_range([[2.0, 2.0].as_slice()]);
-        assert!(flat.start < 2.0 && flat.end > 2.0);
-        assert_eq!(value_range([[f64::NAN].as_slice()]), 0.0..1.0);
+    fn segments_break_at_non_finite_values() {
+        let axis = Axis::linear([[0.5, 1.0].as_slice()], 5);
+        let s = epoch_segments(&[0.5, 0.6, f64::NAN, 0.7, f64::INFINITY, 0.8, 0.9], &axis);
+        assert_eq!(
+            s,
+            vec![
+                vec![(1.0, 0.5), (2.0, 0.6)],
+                vec![(4.0, 0.7)],
+                vec![(6.0, 0.8), (7.0, 0.9)]
+            ]
+        );
+        assert_eq!(series_name("train", &[1.0, f64::NAN]), "train (diverged)");
+        assert_eq!(series_name("test", &[1.0]), "test");
+        let c = Curves {
+            loss_train: vec![1e19, 1e34],
+            loss_test: vec![1e20, 1e33],
+            metric_train: vec![1e30; 2],
+            metric_test: vec![1e30; 2],
+        };
+        assert_eq!(
+            curves_title("mape", &c, true),
+            "mape (diverged after epoch 2)"
+        );
+        assert_eq!(curves_title("mape", &c, false), "mape");
     }
 }

@@ -1,0 +1,78 @@
+//! `tapegrad study`: runs the experiments and writes the report.
+
+use clap::Args;
+use std::path::PathBuf;
+use tapegrad::report::{self, ReportOptions};
+use tapegrad::study::{self, StudyData, StudyOptions};
+use tapegrad::train::Verbose;
+
+/// Options of `tapegrad study`.
+#[derive(Args, Clone, Debug)]
+pub struct StudyArgs {
+    /// Experiments to run (default: all). `repeated` runs the repeated evaluation.
+    pub names: Vec<String>,
+    /// Epochs for every experiment (default: the tutorial's, 100 or 200).
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Seeds per loss in the repeated evaluation.
+    #[arg(long, default_value_t = 10)]
+    pub repeats: usize,
+    /// Seed of the weights and shuffles (the repeated runs use seed, seed+1, ...).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Directory for the report.
+    #[arg(long, default_value = "report")]
+    pub out: PathBuf,
+    /// Skip the PNG figures.
+    #[arg(long)]
+    pub no_plots: bool,
+    /// Show a progress bar per epoch (on a terminal).
+    #[arg(long)]
+    pub verbose: bool,
+}
+
+impl Default for StudyArgs {
+    fn default() -> Self {
+        StudyArgs {
+            names: Vec::new(),
+            epochs: None,
+            repeats: 10,
+            seed: 1,
+            out: PathBuf::from("report"),
+            no_plots: false,
+            verbose: false,
+        }
+    }
+}
+
+/// Runs the study and writes the report.
+pub fn run(args: &StudyArgs) -> Result<(), String> {
+    if args.epochs == Some(0) {
+        return Err("--epochs must be at least 1".into());
+    }
+    if args.repeats == 0 {
+        return Err("--repeats must be at least 1".into());
+    }
+    let plan = study::plan(&args.names, args.repeats).map_err(|e| e.to_string())?;
+    let data = StudyData::generate();
+    let opts = StudyOptions {
+        epochs: args.epochs,
+        repeats: args.repeats,
+        seed: args.seed,
+        verbose: if args.verbose { Verbose::Auto } else { Verbose::Silent },
+    };
+    let mut results = Vec::with_capacity(plan.len());
+    for (e, repeats) in plan {
+        let r = study::run_experiment(e, &data, &opts, repeats, |_| {}).map_err(|e| e.to_string())?;
+        println!("{:<34} {}", r.name, report::tutorial_line(&r));
+        for n in &r.notes {
+            println!("{:<34}   diverged: {n}", "");
+        }
+        results.push(r);
+    }
+    println!("\n{}", report::summary_table(&results));
+    let paths = report::write_report(&args.out, &results, &data.scatter, ReportOptions { plots: !args.no_plots })
+        .map_err(|e| e.to_string())?;
+    println!("report written to {}", paths.markdown.display());
+    Ok(())
+}
