@@ -70,6 +70,13 @@ fn small_gemm<T: Float>(
             let bp = b[p * rsb];
             c.iter_mut().zip(&a[p * csa..p * csa + m]).for_each(|(cv, &av)| *cv += bp * av);
         }
+    } else if n <= 4 && !(csa == 1 && rsb == 1 && k >= 8) {
+        match n {
+            1 => narrow::<T, 1>(m, k, a, (rsa, csa), b, (rsb, csb), beta, c),
+            2 => narrow::<T, 2>(m, k, a, (rsa, csa), b, (rsb, csb), beta, c),
+            3 => narrow::<T, 3>(m, k, a, (rsa, csa), b, (rsb, csb), beta, c),
+            _ => narrow::<T, 4>(m, k, a, (rsa, csa), b, (rsb, csb), beta, c),
+        }
     } else if csa == 1 && rsb == 1 && (k >= 8 || csb != 1) {
         // C[i, j] = beta C[i, j] + A[i, :] . B[:, j], both contiguous.
         for (i, crow) in c.chunks_exact_mut(n).enumerate() {
@@ -97,6 +104,30 @@ fn small_gemm<T: Float>(
                 }
                 *cv = if beta == T::ZERO { s } else { beta * *cv + s };
             }
+        }
+    }
+}
+
+/// A product with `N <= 4` columns: each row of `C` is summed in registers over `k`, then stored
+/// once (a row update in memory would wait on its own store every step).
+#[inline]
+#[allow(clippy::too_many_arguments)]
+fn narrow<T: Float, const N: usize>(
+    m: usize, k: usize,
+    a: &[T], (rsa, csa): (usize, usize),
+    b: &[T], (rsb, csb): (usize, usize),
+    beta: T, c: &mut [T],
+) {
+    for (i, crow) in c.chunks_exact_mut(N).enumerate().take(m) {
+        let mut acc = [T::ZERO; N];
+        for p in 0..k {
+            let aip = a[i * rsa + p * csa];
+            for (j, s) in acc.iter_mut().enumerate() {
+                *s += aip * b[p * rsb + j * csb];
+            }
+        }
+        for (cv, s) in crow.iter_mut().zip(acc) {
+            *cv = if beta == T::ZERO { s } else { beta * *cv + s };
         }
     }
 }
@@ -198,7 +229,7 @@ mod tests {
     /// both layouts of each operand and three values of beta.
     #[test]
     fn gemm_matches_the_definition_for_every_layout() {
-        let shapes = [(1, 1, 1), (3, 1, 5), (4, 9, 1), (1, 7, 6), (5, 3, 2), (32, 50, 1), (32, 1, 50), (50, 32, 1), (7, 13, 11), (40, 40, 40)];
+        let shapes = [(1, 1, 1), (3, 1, 5), (4, 9, 1), (1, 7, 6), (5, 3, 2), (32, 50, 1), (32, 1, 50), (50, 32, 1), (7, 13, 11), (32, 50, 3), (50, 32, 3), (3, 2, 4), (40, 40, 40)];
         for &(m, k, n) in &shapes {
             let av: Vec<f64> = (0..m * k).map(|i| ((i * 7 % 11) as f64 - 5.0) * 0.3).collect();
             let bv: Vec<f64> = (0..k * n).map(|i| ((i * 5 % 13) as f64 - 6.0) * 0.2).collect();
