@@ -75,6 +75,16 @@ pub(crate) fn for_each_broadcast(a: &[usize], b: &[usize], out: &[usize], mut f:
                 (0..w).for_each(|j| f(r + j, j, r + j));
             }
         }
+        Layout::ColB(w) => {
+            for (row, r) in (0..n).step_by(w).enumerate() {
+                (0..w).for_each(|j| f(r + j, r + j, row));
+            }
+        }
+        Layout::ColA(w) => {
+            for (row, r) in (0..n).step_by(w).enumerate() {
+                (0..w).for_each(|j| f(r + j, row, r + j));
+            }
+        }
         Layout::General => {
             let ia = BroadcastIndex::new(a, out);
             let ib = BroadcastIndex::new(b, out);
@@ -98,6 +108,11 @@ pub(crate) enum Layout {
     RowB(usize),
     /// `b` is full and `a` is a repeated row.
     RowA(usize),
+    /// `a` is full and `b` has one element per row of this width (shape `[.., 1]`), repeated
+    /// along the row (a per-row scale or sum).
+    ColB(usize),
+    /// `b` is full and `a` has one element per row.
+    ColA(usize),
     /// Anything else: index through strides.
     General,
 }
@@ -109,6 +124,10 @@ impl Layout {
         let (na, nb): (usize, usize) = (a.iter().product(), b.iter().product());
         // A row: no size-1 dimension of its own and the output's trailing dimensions.
         let is_row = |s: &[usize], ns: usize| ns > 0 && !s.contains(&1) && out.ends_with(s);
+        // A column: the output's shape with the last dimension (of at least 1 element) set to 1.
+        let is_col = |s: &[usize]| {
+            n > 0 && s.len() == out.len() && s.last() == Some(&1) && s[..s.len() - 1] == out[..out.len() - 1]
+        };
         if na == n && nb == n {
             Layout::Same
         } else if na == n && nb == 1 {
@@ -119,6 +138,10 @@ impl Layout {
             Layout::RowB(nb)
         } else if nb == n && is_row(a, na) {
             Layout::RowA(na)
+        } else if na == n && is_col(b) {
+            Layout::ColB(out[out.len() - 1])
+        } else if nb == n && is_col(a) {
+            Layout::ColA(out[out.len() - 1])
         } else {
             Layout::General
         }
@@ -140,6 +163,16 @@ fn map2<T: Float>(a: &[usize], b: &[usize], o: &[usize], av: &[T], bv: &[T], out
         Layout::RowA(w) => {
             for (orow, brow) in out.chunks_exact_mut(w).zip(bv.chunks_exact(w)) {
                 orow.iter_mut().zip(av.iter().zip(brow)).for_each(|(y, (&x, &z))| *y = f(x, z));
+            }
+        }
+        Layout::ColB(w) => {
+            for ((orow, arow), &z) in out.chunks_exact_mut(w).zip(av.chunks_exact(w)).zip(bv) {
+                orow.iter_mut().zip(arow).for_each(|(y, &x)| *y = f(x, z));
+            }
+        }
+        Layout::ColA(w) => {
+            for ((orow, brow), &x) in out.chunks_exact_mut(w).zip(bv.chunks_exact(w)).zip(av) {
+                orow.iter_mut().zip(brow).for_each(|(y, &z)| *y = f(x, z));
             }
         }
         Layout::General => for_each_broadcast(a, b, o, |i, ia, ib| out[i] = f(av[ia], bv[ib])),
@@ -171,6 +204,8 @@ fn accumulate<T: Float>(
         (Layout::ScalarA, Side::B) => gx.iter_mut().zip(g.iter().zip(bv)).for_each(|(y, (&gi, &z))| *y += gi * d(av[0], z)),
         (Layout::RowB(w), side) => row_accumulate(side == Side::A, w, av, bv, g, gx, d),
         (Layout::RowA(w), side) => row_accumulate(side == Side::B, w, bv, av, g, gx, |z, x| d(x, z)),
+        (Layout::ColB(w), side) => col_accumulate(side == Side::A, w, av, bv, g, gx, d),
+        (Layout::ColA(w), side) => col_accumulate(side == Side::B, w, bv, av, g, gx, |z, x| d(x, z)),
         (Layout::General, Side::A) => for_each_broadcast(a, b, o, |i, ia, ib| gx[ia] += g[i] * d(av[ia], bv[ib])),
         (Layout::General, Side::B) => for_each_broadcast(a, b, o, |i, ia, ib| gx[ib] += g[i] * d(av[ia], bv[ib])),
     }
@@ -193,6 +228,23 @@ fn row_accumulate<T: Float>(to_full: bool, w: usize, full: &[T], row: &[T], g: &
             for (((y, &gi), &f), &r) in gx.iter_mut().zip(grow).zip(frow).zip(row) {
                 *y += gi * d(f, r);
             }
+        }
+    }
+}
+
+/// As [`row_accumulate`] for an operand `col` with one element per row of width `w` of `full`.
+#[inline(always)]
+fn col_accumulate<T: Float>(to_full: bool, w: usize, full: &[T], col: &[T], g: &[T], gx: &mut [T], d: impl Fn(T, T) -> T) {
+    let rows = g.chunks_exact(w).zip(full.chunks_exact(w)).zip(col);
+    if to_full {
+        for (((grow, frow), &c), gxr) in rows.zip(gx.chunks_exact_mut(w)) {
+            for ((y, &gi), &f) in gxr.iter_mut().zip(grow).zip(frow) {
+                *y += gi * d(f, c);
+            }
+        }
+    } else {
+        for (((grow, frow), &c), y) in rows.zip(gx.iter_mut()) {
+            *y += grow.iter().zip(frow).fold(T::ZERO, |s, (&gi, &f)| s + gi * d(f, c));
         }
     }
 }

@@ -108,8 +108,9 @@ fn small_gemm<T: Float>(
     }
 }
 
-/// A product with `N <= 4` columns: each row of `C` is summed in registers over `k`, then stored
-/// once (a row update in memory would wait on its own store every step).
+/// A product with `N <= 4` columns: rows of `C` are summed in registers over `k`, four rows at a
+/// time so that four independent chains of additions overlap, then stored once (a row updated in
+/// memory would wait on its own store every step).
 #[inline]
 #[allow(clippy::too_many_arguments)]
 fn narrow<T: Float, const N: usize>(
@@ -118,7 +119,32 @@ fn narrow<T: Float, const N: usize>(
     b: &[T], (rsb, csb): (usize, usize),
     beta: T, c: &mut [T],
 ) {
-    for (i, crow) in c.chunks_exact_mut(N).enumerate().take(m) {
+    const R: usize = 4;
+    let store = |crow: &mut [T], acc: &[T; N]| {
+        for (cv, &s) in crow.iter_mut().zip(acc) {
+            *cv = if beta == T::ZERO { s } else { beta * *cv + s };
+        }
+    };
+    let full = m / R * R;
+    for i0 in (0..full).step_by(R) {
+        let mut acc = [[T::ZERO; N]; R];
+        for p in 0..k {
+            let mut bp = [T::ZERO; N];
+            for (j, v) in bp.iter_mut().enumerate() {
+                *v = b[p * rsb + j * csb];
+            }
+            for (r, row) in acc.iter_mut().enumerate() {
+                let aip = a[(i0 + r) * rsa + p * csa];
+                for (s, &bv) in row.iter_mut().zip(&bp) {
+                    *s += aip * bv;
+                }
+            }
+        }
+        for (r, row) in acc.iter().enumerate() {
+            store(&mut c[(i0 + r) * N..(i0 + r + 1) * N], row);
+        }
+    }
+    for i in full..m {
         let mut acc = [T::ZERO; N];
         for p in 0..k {
             let aip = a[i * rsa + p * csa];
@@ -126,9 +152,7 @@ fn narrow<T: Float, const N: usize>(
                 *s += aip * b[p * rsb + j * csb];
             }
         }
-        for (cv, s) in crow.iter_mut().zip(acc) {
-            *cv = if beta == T::ZERO { s } else { beta * *cv + s };
-        }
+        store(&mut c[i * N..(i + 1) * N], &acc);
     }
 }
 
