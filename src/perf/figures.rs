@@ -1,5 +1,5 @@
 //! The measurements behind each figure of `tapegrad bench`, one function per figure. Each returns
-//! medians over repeated samples; the report in [`super::bench`] puts them side by side.
+//! medians over repeated samples; [`run_bench`](super::run_bench) puts them side by side.
 
 use super::{memory, op_chain, Head, HandMlp};
 use crate::nn::{Activation, Dense, Sequential};
