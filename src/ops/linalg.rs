@@ -253,7 +253,7 @@ mod tests {
     /// both layouts of each operand and three values of beta.
     #[test]
     fn gemm_matches_the_definition_for_every_layout() {
-        let shapes = [(1, 1, 1), (3, 1, 5), (4, 9, 1), (1, 7, 6), (5, 3, 2), (32, 50, 1), (32, 1, 50), (50, 32, 1), (7, 13, 11), (32, 50, 3), (50, 32, 3), (3, 2, 4), (40, 40, 40)];
+        let shapes = [(1, 1, 1), (3, 1, 5), (4, 9, 1), (1, 7, 6), (5, 3, 2), (32, 50, 1), (32, 1, 50), (50, 32, 1), (7, 13, 11), (32, 50, 3), (50, 32, 3), (3, 2, 4), (32, 3, 50), (6, 4, 7), (200, 9, 3), (9, 200, 3), (40, 40, 40)];
         for &(m, k, n) in &shapes {
             let av: Vec<f64> = (0..m * k).map(|i| ((i * 7 % 11) as f64 - 5.0) * 0.3).collect();
             let bv: Vec<f64> = (0..k * n).map(|i| ((i * 5 % 13) as f64 - 6.0) * 0.2).collect();
