@@ -32,11 +32,11 @@ macro_rules! binary_ops {
             /// The gradient of one operand over whole buffers; one loop per op and side.
             #[inline]
             #[allow(unused_variables, clippy::too_many_arguments)]
-            fn accumulate<T: Float>(self, side: Side, sa: &[usize], sb: &[usize], so: &[usize], av: &[T], bv: &[T], g: &[T], gx: &mut [T]) {
+            fn accumulate<T: Float>(self, side: Side, sa: &[usize], sb: &[usize], so: &[usize], av: &[T], bv: &[T], g: &[T], gx: &mut [T], fresh: bool) {
                 match (self, side) {
                     $(
-                        (Binary::$variant, Side::A) => accumulate(side, sa, sb, so, av, bv, g, gx, |$da_a: T, $da_b: T| $da),
-                        (Binary::$variant, Side::B) => accumulate(side, sa, sb, so, av, bv, g, gx, |$db_a: T, $db_b: T| $db),
+                        (Binary::$variant, Side::A) => accumulate(side, sa, sb, so, av, bv, g, gx, fresh, |$da_a: T, $da_b: T| $da),
+                        (Binary::$variant, Side::B) => accumulate(side, sa, sb, so, av, bv, g, gx, fresh, |$db_a: T, $db_b: T| $db),
                     )*
                 }
             }
@@ -190,11 +190,23 @@ enum Side {
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn accumulate<T: Float>(
-    side: Side, a: &[usize], b: &[usize], o: &[usize], av: &[T], bv: &[T], g: &[T], gx: &mut [T],
+    side: Side, a: &[usize], b: &[usize], o: &[usize], av: &[T], bv: &[T], g: &[T], gx: &mut [T], fresh: bool,
     d: impl Fn(T, T) -> T,
 ) {
     let sum = |it: &mut dyn Iterator<Item = T>| it.fold(T::ZERO, |s, v| s + v);
-    match (Layout::of(a, b, o), side) {
+    let layout = Layout::of(a, b, o);
+    // Element-for-element gradients write a fresh buffer outright; the others sum into it.
+    let one_to_one = matches!(
+        (layout, side),
+        (Layout::Same, _) | (Layout::RowB(_) | Layout::ColB(_), Side::A) | (Layout::RowA(_) | Layout::ColA(_), Side::B)
+    );
+    if fresh && !one_to_one {
+        gx.fill(T::ZERO);
+    }
+    match (layout, side) {
+        (Layout::Same, _) if fresh => {
+            gx.iter_mut().zip(g.iter().zip(av.iter().zip(bv))).for_each(|(y, (&gi, (&x, &z)))| *y = T::ZERO + gi * d(x, z));
+        }
         (Layout::Same, _) => {
             gx.iter_mut().zip(g.iter().zip(av.iter().zip(bv))).for_each(|(y, (&gi, (&x, &z)))| *y += gi * d(x, z));
         }
@@ -202,10 +214,10 @@ fn accumulate<T: Float>(
         (Layout::ScalarB, Side::B) => gx[0] += sum(&mut g.iter().zip(av).map(|(&gi, &x)| gi * d(x, bv[0]))),
         (Layout::ScalarA, Side::A) => gx[0] += sum(&mut g.iter().zip(bv).map(|(&gi, &z)| gi * d(av[0], z))),
         (Layout::ScalarA, Side::B) => gx.iter_mut().zip(g.iter().zip(bv)).for_each(|(y, (&gi, &z))| *y += gi * d(av[0], z)),
-        (Layout::RowB(w), side) => row_accumulate(side == Side::A, w, av, bv, g, gx, d),
-        (Layout::RowA(w), side) => row_accumulate(side == Side::B, w, bv, av, g, gx, |z, x| d(x, z)),
-        (Layout::ColB(w), side) => col_accumulate(side == Side::A, w, av, bv, g, gx, d),
-        (Layout::ColA(w), side) => col_accumulate(side == Side::B, w, bv, av, g, gx, |z, x| d(x, z)),
+        (Layout::RowB(w), side) => row_accumulate(side == Side::A, fresh, w, av, bv, g, gx, d),
+        (Layout::RowA(w), side) => row_accumulate(side == Side::B, fresh, w, bv, av, g, gx, |z, x| d(x, z)),
+        (Layout::ColB(w), side) => col_accumulate(side == Side::A, fresh, w, av, bv, g, gx, d),
+        (Layout::ColA(w), side) => col_accumulate(side == Side::B, fresh, w, bv, av, g, gx, |z, x| d(x, z)),
         (Layout::General, Side::A) => for_each_broadcast(a, b, o, |i, ia, ib| gx[ia] += g[i] * d(av[ia], bv[ib])),
         (Layout::General, Side::B) => for_each_broadcast(a, b, o, |i, ia, ib| gx[ib] += g[i] * d(av[ia], bv[ib])),
     }
@@ -213,11 +225,19 @@ fn accumulate<T: Float>(
 
 /// Gradients when one operand (`full`) has every element and the other (`row`) is a row of width
 /// `w` repeated: `d(full, row)` is the local derivative. With `to_full` the gradient goes to the
-/// full operand element by element; otherwise it is summed over the rows into the row's gradient.
+/// full operand element by element (overwriting a `fresh` buffer); otherwise it is summed over the
+/// rows into the row's gradient.
 #[inline(always)]
-fn row_accumulate<T: Float>(to_full: bool, w: usize, full: &[T], row: &[T], g: &[T], gx: &mut [T], d: impl Fn(T, T) -> T) {
+#[allow(clippy::too_many_arguments)]
+fn row_accumulate<T: Float>(to_full: bool, fresh: bool, w: usize, full: &[T], row: &[T], g: &[T], gx: &mut [T], d: impl Fn(T, T) -> T) {
     let rows = g.chunks_exact(w).zip(full.chunks_exact(w));
-    if to_full {
+    if to_full && fresh {
+        for ((grow, frow), gxr) in rows.zip(gx.chunks_exact_mut(w)) {
+            for (((y, &gi), &f), &r) in gxr.iter_mut().zip(grow).zip(frow).zip(row) {
+                *y = T::ZERO + gi * d(f, r);
+            }
+        }
+    } else if to_full {
         for ((grow, frow), gxr) in rows.zip(gx.chunks_exact_mut(w)) {
             for (((y, &gi), &f), &r) in gxr.iter_mut().zip(grow).zip(frow).zip(row) {
                 *y += gi * d(f, r);
@@ -234,9 +254,16 @@ fn row_accumulate<T: Float>(to_full: bool, w: usize, full: &[T], row: &[T], g: &
 
 /// As [`row_accumulate`] for an operand `col` with one element per row of width `w` of `full`.
 #[inline(always)]
-fn col_accumulate<T: Float>(to_full: bool, w: usize, full: &[T], col: &[T], g: &[T], gx: &mut [T], d: impl Fn(T, T) -> T) {
+#[allow(clippy::too_many_arguments)]
+fn col_accumulate<T: Float>(to_full: bool, fresh: bool, w: usize, full: &[T], col: &[T], g: &[T], gx: &mut [T], d: impl Fn(T, T) -> T) {
     let rows = g.chunks_exact(w).zip(full.chunks_exact(w)).zip(col);
-    if to_full {
+    if to_full && fresh {
+        for (((grow, frow), &c), gxr) in rows.zip(gx.chunks_exact_mut(w)) {
+            for ((y, &gi), &f) in gxr.iter_mut().zip(grow).zip(frow) {
+                *y = T::ZERO + gi * d(f, c);
+            }
+        }
+    } else if to_full {
         for (((grow, frow), &c), gxr) in rows.zip(gx.chunks_exact_mut(w)) {
             for ((y, &gi), &f) in gxr.iter_mut().zip(grow).zip(frow) {
                 *y += gi * d(f, c);
@@ -284,10 +311,12 @@ pub(crate) fn backward<T: Float>(kind: Binary, a: u32, b: u32, bk: &mut Back<'_,
     let (av, bv, g) = (bk.x(a), bk.x(b), bk.g);
     let (sa, sb, so) = (bk.shape_of(a), bk.shape_of(b), bk.shape);
     if bk.wants(a) {
-        kind.accumulate(Side::A, sa, sb, so, av, bv, g, bk.grad(a));
+        let (ga, fresh) = bk.grad_for_write(a);
+        kind.accumulate(Side::A, sa, sb, so, av, bv, g, ga, fresh);
     }
     if bk.wants(b) {
-        kind.accumulate(Side::B, sa, sb, so, av, bv, g, bk.grad(b));
+        let (gb, fresh) = bk.grad_for_write(b);
+        kind.accumulate(Side::B, sa, sb, so, av, bv, g, gb, fresh);
     }
 }
 

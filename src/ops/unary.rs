@@ -23,13 +23,20 @@ macro_rules! unary_ops {
                     $(Unary::$variant => out.iter_mut().zip(xs).for_each(|(o, &$x)| *o = $fwd)),*
                 }
             }
-            /// `gx[i] += g[i] * dy/dx(x[i], y[i])`, the op chosen once.
+            /// `gx[i] += g[i] * dy/dx(x[i], y[i])`, the op chosen once; a `fresh` buffer (stale
+            /// contents) is written as if it held zeros, without reading it.
             #[inline]
             #[allow(unused_variables)]
-            fn accumulate<T: Float>(self, xs: &[T], ys: &[T], g: &[T], gx: &mut [T]) {
+            fn accumulate<T: Float>(self, xs: &[T], ys: &[T], g: &[T], gx: &mut [T], fresh: bool) {
                 match self {
-                    $(Unary::$variant => gx.iter_mut().zip(g).zip(xs.iter().zip(ys))
-                        .for_each(|((o, &gi), (&$dx, &$dy))| *o += gi * $der)),*
+                    $(Unary::$variant => {
+                        let it = gx.iter_mut().zip(g).zip(xs.iter().zip(ys));
+                        if fresh {
+                            it.for_each(|((o, &gi), (&$dx, &$dy))| *o = T::ZERO + gi * $der)
+                        } else {
+                            it.for_each(|((o, &gi), (&$dx, &$dy))| *o += gi * $der)
+                        }
+                    }),*
                 }
             }
         }
@@ -100,5 +107,6 @@ impl<'t, T: Float> Var<'t, T> {
 /// `dL/dx += dL/dy * dy/dx`, element by element.
 pub(crate) fn backward<T: Float>(kind: Unary, x: u32, b: &mut Back<'_, T>) {
     let (xv, y, g) = (b.x(x), b.y, b.g);
-    kind.accumulate(xv, y, g, b.grad(x));
+    let (gx, fresh) = b.grad_for_write(x);
+    kind.accumulate(xv, y, g, gx, fresh);
 }
