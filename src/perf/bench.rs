@@ -115,11 +115,16 @@ pub mod peers {
 
 /// Runs every figure (see [`BenchOptions`]); takes tens of seconds with the defaults.
 ///
-/// ```no_run
+/// ```
+/// use std::time::Duration;
 /// use tapegrad::perf::{run_bench, BenchOptions};
-/// let report = run_bench(&BenchOptions::default());
+/// // A smoke run; `BenchOptions::default()` takes the real medians (and times the study).
+/// let opts = BenchOptions { samples: 1, sample_time: Duration::from_millis(1), mlp_batch: 8, ..BenchOptions::quick() };
+/// let report = run_bench(&opts);
+/// assert!(report.op_overhead_ns > 0.0 && report.study_seconds.is_none());
 /// println!("{report}");
-/// std::fs::write("bench.json", report.to_json()).unwrap();
+/// let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+/// assert!(json["mlp_gflops"].as_f64().unwrap() > 0.0);
 /// ```
 pub fn run_bench(options: &BenchOptions) -> BenchReport {
     let (samples, st) = (options.samples.max(1), options.sample_time);
