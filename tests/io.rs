@@ -9,7 +9,7 @@ use tapegrad::io::{
     tensors_to_bytes, ModelFileError, SafeTensors, ABORT_AFTER_ENV, ARCHITECTURE_KEY,
 };
 use tapegrad::nn::{Activation, Dense, Init, Sequential};
-use tapegrad::optim::{Adam, Optimizer, Sgd};
+use tapegrad::optim::{Adam, Sgd};
 use tapegrad::train::{FitConfig, LossFn, Model, Verbose};
 use tapegrad::Tensor;
 

@@ -129,6 +129,9 @@ impl Architecture {
         };
         let input_width = positive(obj.get("input_width")).ok_or_else(|| bad("\"input_width\" must be a positive integer".into()))?;
         let layers = obj.get("layers").and_then(Value::as_array).ok_or_else(|| bad("\"layers\" must be a list".into()))?;
+        if layers.is_empty() {
+            return Err(bad("\"layers\" is empty; a model needs at least one layer".into()));
+        }
         let mut names = HashSet::new();
         let mut specs = Vec::with_capacity(layers.len());
         for (i, layer) in layers.iter().enumerate() {
