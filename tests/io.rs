@@ -46,7 +46,7 @@ fn inputs() -> Tensor<f64> {
 /// A safetensors file from a header text and data bytes, padded as the format asks.
 fn raw_file(header: &str, data: &[u8]) -> Vec<u8> {
     let mut h = header.as_bytes().to_vec();
-    while h.len() % 8 != 0 {
+    while !h.len().is_multiple_of(8) {
         h.push(b' ');
     }
     let mut out = (h.len() as u64).to_le_bytes().to_vec();
@@ -446,4 +446,19 @@ fn crash_in_the_middle_of_a_save_keeps_the_old_file() {
     save_model(&path, &net::<f32>(2), &BTreeMap::new()).unwrap();
     assert_eq!(load_model::<f32>(&path).unwrap().model.parameters(), net::<f32>(2).parameters());
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn files_written_by_the_reference_safetensors_load() {
+    // Written by Python's `safetensors.numpy.save_file` 0.8.0 (its own key order, padding and
+    // offsets), with a tapegrad architecture in the metadata.
+    let bytes = include_bytes!("../fuzz/seeds/load_model/from_python_safetensors.safetensors").to_vec();
+    let saved = model_from_bytes::<f64>(bytes).unwrap();
+    assert_eq!(saved.metadata["written_by"], "safetensors 0.8.0");
+    assert_eq!(saved.model.parameter("dense/kernel").unwrap().data(), &[0.5, -1.0, 0.25, 2.0, 0.0, -0.75]);
+    let tape = tapegrad::Tape::new();
+    let y = saved.model.forward(&tape, tape.constant(Tensor::from_vec(vec![1.0, 2.0], &[1, 2]))).item();
+    let h = [4.6f64.tanh(), (-1.2f64).tanh(), (-0.95f64).tanh()];
+    let expected = h[0] - 2.0 * h[1] + 0.5 * h[2] + 0.125;
+    assert!((y - expected).abs() < 1e-12, "{y} vs {expected}");
 }

@@ -35,7 +35,8 @@ fn parse_csv_target(data: &[u8]) {
     }
 }
 
-const MODEL_SEEDS: [&[u8]; 4] = [
+const MODEL_SEEDS: [&[u8]; 5] = [
+    include_bytes!("../fuzz/seeds/load_model/from_python_safetensors.safetensors"),
     include_bytes!("../fuzz/seeds/load_model/model_f32.safetensors"),
     include_bytes!("../fuzz/seeds/load_model/checkpoint_f32.safetensors"),
     include_bytes!("../fuzz/seeds/load_model/model_f64.safetensors"),
@@ -52,7 +53,7 @@ const CSV_SEEDS: [&[u8]; 4] = [
 /// A safetensors file from a header text and data bytes (header padded to 8 bytes).
 fn raw_file(header: &str, data: &[u8]) -> Vec<u8> {
     let mut h = header.as_bytes().to_vec();
-    while h.len() % 8 != 0 {
+    while !h.len().is_multiple_of(8) {
         h.push(b' ');
     }
     let mut out = (h.len() as u64).to_le_bytes().to_vec();
@@ -125,10 +126,11 @@ fn seeds_and_regressions_do_not_panic() {
 #[test]
 fn seeds_are_what_they_claim() {
     // The model seeds must load (else the fuzzer starts from nothing).
-    assert!(model_from_bytes::<f32>(MODEL_SEEDS[0].to_vec()).is_ok());
+    assert!(model_from_bytes::<f64>(MODEL_SEEDS[0].to_vec()).is_ok());
     assert!(model_from_bytes::<f32>(MODEL_SEEDS[1].to_vec()).is_ok());
-    assert!(model_from_bytes::<f64>(MODEL_SEEDS[2].to_vec()).is_ok());
-    assert!(SafeTensors::from_bytes(MODEL_SEEDS[3].to_vec()).is_ok());
+    assert!(model_from_bytes::<f32>(MODEL_SEEDS[2].to_vec()).is_ok());
+    assert!(model_from_bytes::<f64>(MODEL_SEEDS[3].to_vec()).is_ok());
+    assert!(SafeTensors::from_bytes(MODEL_SEEDS[4].to_vec()).is_ok());
     assert!(parse_csv(std::str::from_utf8(CSV_SEEDS[0]).unwrap(), &["a", "b"], "y").is_ok());
 }
 

@@ -321,7 +321,10 @@ pub(crate) fn network_from_safetensors<T: Float>(file: &SafeTensors) -> Result<(
     if let Some(extra) = file
         .tensors()
         .iter()
-        .find(|t| !expected.contains(t.name.as_str()) && !(is_checkpoint && t.name.starts_with(super::checkpoint::OPTIMIZER_PREFIX)))
+        .find(|t| {
+            let state = is_checkpoint && t.name.starts_with(super::checkpoint::OPTIMIZER_PREFIX);
+            !state && !expected.contains(t.name.as_str())
+        })
     {
         return Err(model_err(format!("tensor {:?} is not a weight of the described architecture", extra.name)));
     }

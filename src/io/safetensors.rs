@@ -310,7 +310,7 @@ pub fn tensors_to_bytes<T: Float>(
     }
     let mut json = serde_json::to_vec(&Value::Object(header)).expect("a JSON value always serializes");
     // Pad with spaces so the data section starts 8-byte aligned.
-    while json.len() % 8 != 0 {
+    while !json.len().is_multiple_of(8) {
         json.push(b' ');
     }
     let mut out = Vec::with_capacity(8 + json.len() + offset);
