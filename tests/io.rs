@@ -462,3 +462,30 @@ fn files_written_by_the_reference_safetensors_load() {
     let expected = h[0] - 2.0 * h[1] + 0.5 * h[2] + 0.125;
     assert!((y - expected).abs() < 1e-12, "{y} vs {expected}");
 }
+
+#[test]
+fn every_optimizer_resumes_exactly() {
+    use tapegrad::optim::{Adagrad, AdamW, Optimizer, RmsProp};
+    let makers: Vec<(&str, fn() -> Box<dyn Optimizer<f64>>)> = vec![
+        ("sgd", || Box::new(Sgd::new(0.1).momentum(0.9).nesterov(true))),
+        ("adamw", || Box::new(AdamW::new(0.05))),
+        ("rmsprop", || Box::new(RmsProp::new(0.01).centered(true).momentum(0.5))),
+        ("adagrad", || Box::new(Adagrad::new(0.1))),
+    ];
+    for (name, make) in makers {
+        let compile = |seed| {
+            Sequential::<f64>::with_seed(2, vec![Dense::new(4).activation(Activation::Relu), Dense::new(1)], seed)
+                .compile_boxed(LossFn::named("mse").unwrap(), make(), &[])
+        };
+        let mut straight = compile(8);
+        fit(&mut straight, 4);
+        let mut first = compile(8);
+        fit(&mut first, 2);
+        let bytes = checkpoint_to_bytes(&first, 2, &BTreeMap::new()).unwrap();
+        let mut resumed = compile(1);
+        let ckpt = tapegrad::io::checkpoint_from_bytes(bytes, &mut resumed).unwrap();
+        assert_eq!(ckpt.optimizer, name);
+        fit(&mut resumed, 2);
+        assert_eq!(resumed.net().parameters(), straight.net().parameters(), "{name}");
+    }
+}
