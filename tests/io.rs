@@ -466,7 +466,8 @@ fn files_written_by_the_reference_safetensors_load() {
 #[test]
 fn every_optimizer_resumes_exactly() {
     use tapegrad::optim::{Adagrad, AdamW, Optimizer, RmsProp};
-    let makers: Vec<(&str, fn() -> Box<dyn Optimizer<f64>>)> = vec![
+    type Maker = fn() -> Box<dyn Optimizer<f64>>;
+    let makers: Vec<(&str, Maker)> = vec![
         ("sgd", || Box::new(Sgd::new(0.1).momentum(0.9).nesterov(true))),
         ("adamw", || Box::new(AdamW::new(0.05))),
         ("rmsprop", || Box::new(RmsProp::new(0.01).centered(true).momentum(0.5))),
