@@ -21,3 +21,4 @@ pub mod optim;
 pub mod nn;
 pub mod metrics;
 pub mod train;
+pub mod io;

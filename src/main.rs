@@ -40,6 +40,24 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Rebuild a model saved by `study --save` and print its train and test metric.
+    Evaluate {
+        /// The .safetensors file.
+        #[arg(long)]
+        model: PathBuf,
+    },
+    /// Print a saved model's predictions for the rows of a CSV file (with a header row).
+    Predict {
+        /// The .safetensors file.
+        #[arg(long)]
+        model: PathBuf,
+        /// The CSV file.
+        #[arg(long)]
+        csv: PathBuf,
+        /// Input columns by name, comma-separated (default: every column).
+        #[arg(long, value_delimiter = ',')]
+        features: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -51,6 +69,8 @@ fn main() -> ExitCode {
         Some(Command::Losses) => cli::losses::list(),
         Some(Command::Gradcheck { batch, seed }) => cli::losses::gradcheck_all(batch, seed),
         Some(Command::Graph { loss, batch, out }) => cli::losses::graph(&loss, batch, out.as_deref()),
+        Some(Command::Evaluate { model }) => cli::model::evaluate(&model),
+        Some(Command::Predict { model, csv, features }) => cli::model::predict(&model, &csv, &features),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -75,3 +75,42 @@ fn a_short_study_writes_its_report() {
     assert_eq!(history.lines().count(), 4, "header and 3 epochs:\n{history}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn saved_models_evaluate_predict_and_bad_files_are_refused() {
+    let dir = std::env::temp_dir().join(format!("tapegrad-cli-save-{}", std::process::id()));
+    let models = dir.join("models");
+    let (ok, out, err) = tapegrad(&[
+        "study", "circles_bce", "--epochs", "20", "--no-plots",
+        "--out", dir.to_str().unwrap(), "--save", models.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let printed = out.lines().next().unwrap().split_whitespace().skip(1).collect::<Vec<_>>().join(" ");
+    let file = models.join("circles_bce.safetensors");
+    // The rebuilt model prints the very line the study printed.
+    let (ok, out, err) = tapegrad(&["evaluate", "--model", file.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert_eq!(out.lines().nth(1).unwrap(), printed);
+
+    let csv = dir.join("points.csv");
+    std::fs::write(&csv, "x,y\n0.0,0.1\n1.1,0.0\n0.3,-0.2\n").unwrap();
+    let (ok, out, err) = tapegrad(&["predict", "--model", file.to_str().unwrap(), "--csv", csv.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let p: Vec<f64> = out.lines().map(|l| l.parse().unwrap()).collect();
+    assert_eq!(p.len(), 3);
+    assert!(p.iter().all(|v| (0.0..=1.0).contains(v)), "sigmoid outputs: {p:?}");
+
+    // Truncated, empty and wrong-format files: one line, non-zero exit, no panic.
+    let bytes = std::fs::read(&file).unwrap();
+    let truncated = dir.join("truncated.safetensors");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    let empty = dir.join("empty.safetensors");
+    std::fs::write(&empty, b"").unwrap();
+    for bad in [&truncated, &empty, &csv] {
+        let (ok, _, err) = tapegrad(&["evaluate", "--model", bad.to_str().unwrap()]);
+        assert!(!ok);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.starts_with("error: ") && err.contains(bad.file_name().unwrap().to_str().unwrap()) && !err.contains("panicked"), "{err}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -2,6 +2,7 @@
 //! `main` before a non-zero exit.
 
 pub mod losses;
+pub mod model;
 pub mod study;
 
 /// Replaces Rust's panic report with one line, so an internal error never prints a trace.

@@ -29,6 +29,9 @@ pub struct StudyArgs {
     /// Show a progress bar per epoch (on a terminal).
     #[arg(long)]
     pub verbose: bool,
+    /// Save each trained model as DIR/NAME.safetensors (repeated runs as NAME_seedN).
+    #[arg(long, value_name = "DIR")]
+    pub save: Option<PathBuf>,
 }
 
 impl Default for StudyArgs {
@@ -41,6 +44,7 @@ impl Default for StudyArgs {
             out: PathBuf::from("report"),
             no_plots: false,
             verbose: false,
+            save: None,
         }
     }
 }
@@ -63,7 +67,17 @@ pub fn run(args: &StudyArgs) -> Result<(), String> {
     };
     let mut results = Vec::with_capacity(plan.len());
     for (e, repeats) in plan {
-        let r = study::run_experiment(e, &data, &opts, repeats, |_| {}).map_err(|e| e.to_string())?;
+        let mut saved = Ok(());
+        let mut seed = opts.seed;
+        let r = study::run_experiment(e, &data, &opts, repeats, |run| {
+            if let (Some(dir), Ok(())) = (&args.save, &saved) {
+                let stem = if repeats > 1 { format!("{}_{}_seed{seed}", study::REPEATED_NAME, e.name) } else { e.name.to_string() };
+                saved = super::model::save_run(dir, &stem, e, seed, run);
+            }
+            seed += 1;
+        })
+        .map_err(|e| e.to_string())?;
+        saved?;
         println!("{:<34} {}", r.name, report::tutorial_line(&r));
         for n in &r.notes {
             println!("{:<34}   diverged: {n}", "");

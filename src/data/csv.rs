@@ -147,18 +147,56 @@ fn find_column(header: &[&str], name: &str) -> Result<usize, CsvError> {
 /// # Errors
 /// As [`read_csv`].
 pub fn parse_csv(text: &str, features: &[&str], target: &str) -> Result<(Tensor<f64>, Tensor<f64>), CsvError> {
+    let (x, y) = parse_columns(text, Some(features), Some(target))?;
+    let n = y.len();
+    Ok((x, Tensor::from_vec(y, &[n])))
+}
+
+/// Reads only input columns, for prediction: `features` by name, or every column when it is
+/// empty. Errors as [`read_csv`].
+///
+/// ```
+/// use tapegrad::data::parse_features_csv;
+/// let x = parse_features_csv("a,b\n1,2\n3,4\n", &[]).unwrap();
+/// assert_eq!((x.shape(), x.data()), (&[2, 2][..], &[1.0, 2.0, 3.0, 4.0][..]));
+/// ```
+///
+/// # Errors
+/// As [`read_csv`].
+pub fn parse_features_csv(text: &str, features: &[&str]) -> Result<Tensor<f64>, CsvError> {
+    let features = (!features.is_empty()).then_some(features);
+    parse_columns(text, features, None).map(|(x, _)| x)
+}
+
+/// As [`parse_features_csv`], from a file.
+///
+/// # Errors
+/// As [`read_csv`].
+pub fn read_features_csv(path: impl AsRef<Path>, features: &[&str]) -> Result<Tensor<f64>, CsvError> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|e| CsvError::Io { source: path.display().to_string(), message: e.to_string() })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| CsvError::Io { source: path.display().to_string(), message: format!("not UTF-8 text ({e})") })?;
+    parse_features_csv(&text, features)
+}
+
+/// The shared reader: the `features` columns (all when `None`) as `[rows, features]`, and the
+/// `target` column when one is named.
+fn parse_columns(text: &str, features: Option<&[&str]>, target: Option<&str>) -> Result<(Tensor<f64>, Vec<f64>), CsvError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l)).filter(|(_, l)| !l.trim().is_empty());
     let (_, header_line) = lines.next().ok_or(CsvError::Empty)?;
     let header: Vec<&str> = header_line.split(',').map(clean).collect();
-    if features.is_empty() {
-        return Err(CsvError::NoFeatures);
-    }
-    let feature_cols = features.iter().map(|f| find_column(&header, f)).collect::<Result<Vec<_>, _>>()?;
-    let target_col = find_column(&header, target)?;
+    let feature_cols = match features {
+        Some([]) => return Err(CsvError::NoFeatures),
+        Some(names) => names.iter().map(|f| find_column(&header, f)).collect::<Result<Vec<_>, _>>()?,
+        None => (0..header.len()).collect(),
+    };
+    let target_col = target.map(|t| find_column(&header, t)).transpose()?;
 
     let mut x = Vec::new();
     let mut y = Vec::new();
+    let mut rows = 0;
     let mut fields: Vec<&str> = Vec::with_capacity(header.len());
     for (line, row) in lines {
         fields.clear();
@@ -176,11 +214,13 @@ pub fn parse_csv(text: &str, features: &[&str], target: &str) -> Result<(Tensor<
         for &c in &feature_cols {
             x.push(number(c)?);
         }
-        y.push(number(target_col)?);
+        if let Some(t) = target_col {
+            y.push(number(t)?);
+        }
+        rows += 1;
     }
-    if y.is_empty() {
+    if rows == 0 {
         return Err(CsvError::NoRows);
     }
-    let n = y.len();
-    Ok((Tensor::from_vec(x, &[n, features.len()]), Tensor::from_vec(y, &[n])))
+    Ok((Tensor::from_vec(x, &[rows, feature_cols.len()]), y))
 }

@@ -76,4 +76,10 @@ impl<T: Float> Optimizer<T> for Adagrad<T> {
         self.base.iterations = 0;
         self.accumulator.clear();
     }
+    fn state_buffers(&self) -> Vec<(&'static str, &[Vec<T>])> {
+        vec![("accumulator", self.accumulator.slots())]
+    }
+    fn state_buffers_mut(&mut self) -> Vec<(&'static str, &mut Vec<Vec<T>>)> {
+        vec![("accumulator", self.accumulator.slots_mut())]
+    }
 }

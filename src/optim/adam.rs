@@ -119,6 +119,12 @@ impl<T: Float> Optimizer<T> for Adam<T> {
         self.v.clear();
         self.v_hat.clear();
     }
+    fn state_buffers(&self) -> Vec<(&'static str, &[Vec<T>])> {
+        vec![("m", self.m.slots()), ("v", self.v.slots()), ("v_hat", self.v_hat.slots())]
+    }
+    fn state_buffers_mut(&mut self) -> Vec<(&'static str, &mut Vec<Vec<T>>)> {
+        vec![("m", self.m.slots_mut()), ("v", self.v.slots_mut()), ("v_hat", self.v_hat.slots_mut())]
+    }
 }
 
 /// Keras' `AdamW`: Adam with decoupled weight decay on by default (0.004).
@@ -191,5 +197,14 @@ impl<T: Float> Optimizer<T> for AdamW<T> {
     }
     fn reset(&mut self) {
         self.0.reset();
+    }
+    fn state_buffers(&self) -> Vec<(&'static str, &[Vec<T>])> {
+        self.0.state_buffers()
+    }
+    fn state_buffers_mut(&mut self) -> Vec<(&'static str, &mut Vec<Vec<T>>)> {
+        self.0.state_buffers_mut()
+    }
+    fn set_iterations(&mut self, iterations: u64) {
+        self.0.base.iterations = iterations;
     }
 }

@@ -54,6 +54,24 @@ pub trait Optimizer<T: Float> {
 
     /// Forgets every state buffer and the step count.
     fn reset(&mut self);
+
+    /// The state buffers by name (e.g. Adam's `"m"` and `"v"`), each a list indexed by parameter
+    /// slot; an empty entry is a slot not updated yet. Checkpoints save these. The default (for an
+    /// optimizer without state) is none.
+    fn state_buffers(&self) -> Vec<(&'static str, &[Vec<T>])> {
+        Vec::new()
+    }
+
+    /// The same buffers as [`state_buffers`](Self::state_buffers), mutable, in the same order, to
+    /// restore them from a checkpoint.
+    fn state_buffers_mut(&mut self) -> Vec<(&'static str, &mut Vec<Vec<T>>)> {
+        Vec::new()
+    }
+
+    /// Sets the step count (Keras' `iterations`), to resume from a checkpoint. The default ignores it.
+    fn set_iterations(&mut self, iterations: u64) {
+        let _ = iterations;
+    }
 }
 
 /// What every optimizer shares: the learning rate, Keras' optional decoupled weight decay, and the
@@ -98,6 +116,9 @@ macro_rules! base_methods {
         fn begin_step(&mut self) {
             self.base.iterations += 1;
         }
+        fn set_iterations(&mut self, iterations: u64) {
+            self.base.iterations = iterations;
+        }
     };
 }
 pub(crate) use base_methods;
@@ -136,6 +157,16 @@ impl<T: Float> SlotState<T> {
     /// Drops every buffer.
     pub fn clear(&mut self) {
         self.slots.clear();
+    }
+
+    /// Every slot's buffer (empty when not allocated yet).
+    pub fn slots(&self) -> &[Vec<T>] {
+        &self.slots
+    }
+
+    /// Every slot's buffer, mutable (for restoring a checkpoint).
+    pub fn slots_mut(&mut self) -> &mut Vec<Vec<T>> {
+        &mut self.slots
     }
 }
 

@@ -118,4 +118,10 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
         self.average_grad.clear();
         self.momentum_buf.clear();
     }
+    fn state_buffers(&self) -> Vec<(&'static str, &[Vec<T>])> {
+        vec![("velocity", self.velocity.slots()), ("average_gradient", self.average_grad.slots()), ("momentum", self.momentum_buf.slots())]
+    }
+    fn state_buffers_mut(&mut self) -> Vec<(&'static str, &mut Vec<Vec<T>>)> {
+        vec![("velocity", self.velocity.slots_mut()), ("average_gradient", self.average_grad.slots_mut()), ("momentum", self.momentum_buf.slots_mut())]
+    }
 }

@@ -89,4 +89,10 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
         self.base.iterations = 0;
         self.velocity.clear();
     }
+    fn state_buffers(&self) -> Vec<(&'static str, &[Vec<T>])> {
+        vec![("momentum", self.velocity.slots())]
+    }
+    fn state_buffers_mut(&mut self) -> Vec<(&'static str, &mut Vec<Vec<T>>)> {
+        vec![("momentum", self.velocity.slots_mut())]
+    }
 }

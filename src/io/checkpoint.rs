@@ -1,0 +1,218 @@
+//! Checkpoints: a model file plus the optimizer's state and the epoch, to resume `fit`.
+
+use super::error::{model_err, ModelFileError};
+use super::model_file::{model_metadata, network_from_safetensors, Architecture, RESERVED_PREFIX};
+use super::safetensors::{tensors_to_bytes, SafeTensors};
+use super::write_atomic;
+use crate::tensor::{Float, Tensor};
+use crate::train::Model;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+/// Metadata key of a checkpoint's JSON (`epoch`, `optimizer`, `learning_rate`, `iterations`).
+pub const CHECKPOINT_KEY: &str = "tapegrad.checkpoint";
+/// Optimizer state tensors are named `optimizer/BUFFER/PARAMETER`, e.g. `optimizer/m/dense/kernel`.
+pub const OPTIMIZER_PREFIX: &str = "optimizer/";
+
+/// What a checkpoint recorded besides the weights and state buffers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checkpoint {
+    /// Epochs finished when it was saved (Keras' `initial_epoch` to resume from).
+    pub epoch: usize,
+    /// The optimizer's name (`"adam"`, ...).
+    pub optimizer: String,
+    /// The optimizer's learning rate when saved (restored into the model).
+    pub learning_rate: f64,
+    /// Optimizer steps taken (restored into the model).
+    pub iterations: u64,
+    /// The user's metadata.
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// The bytes of a checkpoint file (what [`save_checkpoint`] writes).
+///
+/// # Errors
+/// As [`save_checkpoint`], with the path `"<bytes>"`.
+pub fn checkpoint_to_bytes<T: Float>(
+    model: &Model<T>,
+    epoch: usize,
+    metadata: &BTreeMap<String, String>,
+) -> Result<Vec<u8>, ModelFileError> {
+    let save_err = |problem: String| ModelFileError::Save { path: super::error::BYTES.into(), problem };
+    let net = model.net();
+    let opt = model.optimizer();
+    let mut meta = model_metadata(net, metadata).map_err(save_err)?;
+    let info = json!({
+        "epoch": epoch,
+        "optimizer": opt.name(),
+        "learning_rate": opt.learning_rate(),
+        "iterations": opt.iterations(),
+    });
+    meta.insert(CHECKPOINT_KEY.into(), info.to_string());
+
+    let named = net.named_parameters();
+    let buffers = opt.state_buffers();
+    // State tensors own their data here (a slot's buffer is a flat Vec); weights are borrowed.
+    let mut state: Vec<(String, Tensor<T>)> = Vec::new();
+    for (buffer, slots) in &buffers {
+        for (slot, data) in slots.iter().enumerate() {
+            if data.is_empty() {
+                continue;
+            }
+            let (pname, p) = named
+                .get(slot)
+                .ok_or_else(|| save_err(format!("optimizer buffer {buffer:?} has state for slot {slot} but the model has {} parameters", named.len())))?;
+            if data.len() != p.len() {
+                return Err(save_err(format!("optimizer buffer {buffer:?} of {pname:?} has {} values for {} weights", data.len(), p.len())));
+            }
+            state.push((format!("{OPTIMIZER_PREFIX}{buffer}/{pname}"), Tensor::from_vec(data.clone(), p.shape())));
+        }
+    }
+    let mut all: Vec<(&str, &Tensor<T>)> = named;
+    all.extend(state.iter().map(|(n, t)| (n.as_str(), t)));
+    tensors_to_bytes(&all, &meta)
+}
+
+/// Saves everything needed to resume training `model`: its weights and architecture (so the file
+/// also loads with [`load_model`](super::load_model)), the optimizer's name, learning rate, step
+/// count and state buffers (as tensors `optimizer/BUFFER/PARAMETER`), the number of finished
+/// `epoch`s and your `metadata`. The write is atomic.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use tapegrad::io::{load_checkpoint, save_checkpoint};
+/// use tapegrad::nn::{Dense, Sequential};
+/// use tapegrad::optim::{Adam, Optimizer};
+/// use tapegrad::train::{FitConfig, LossFn, Verbose};
+/// use tapegrad::Tensor;
+/// let x = Tensor::from_vec(vec![0.0, 1.0, 2.0, 3.0], &[4, 1]);
+/// let y = x.map(|v| 3.0 * v);
+/// let compile = || Sequential::<f64>::with_seed(1, vec![Dense::new(1)], 0)
+///     .compile(LossFn::named("mse").unwrap(), Adam::new(0.1), &[]);
+/// let mut model = compile();
+/// model.fit(&x, &y, FitConfig::new(3).shuffle(false).verbose(Verbose::Silent)).unwrap();
+/// let path = std::env::temp_dir().join(format!("tapegrad-doc-ckpt-{}.safetensors", std::process::id()));
+/// save_checkpoint(&path, &model, 3, &BTreeMap::new()).unwrap();
+///
+/// let mut resumed = compile();
+/// let ckpt = load_checkpoint(&path, &mut resumed).unwrap();
+/// assert_eq!((ckpt.epoch, resumed.optimizer().iterations()), (3, 3));
+/// assert_eq!(resumed.net().parameters(), model.net().parameters());
+/// std::fs::remove_file(&path).unwrap();
+/// ```
+///
+/// # Errors
+/// [`ModelFileError::Save`] for a metadata key starting with `tapegrad.`; [`ModelFileError::Io`]
+/// when the file cannot be written.
+pub fn save_checkpoint<T: Float>(
+    path: impl AsRef<Path>,
+    model: &Model<T>,
+    epoch: usize,
+    metadata: &BTreeMap<String, String>,
+) -> Result<(), ModelFileError> {
+    let path = path.as_ref();
+    let bytes = checkpoint_to_bytes(model, epoch, metadata).map_err(|e| e.at(path))?;
+    write_atomic(path, &bytes)
+}
+
+/// Restores a checkpoint saved by [`save_checkpoint`] into `model`, compiled with the same
+/// architecture and the same kind of optimizer: the weights, the optimizer's learning rate, step
+/// count and state buffers. Then `fit` for the remaining epochs continues where the saved run
+/// stopped (the shuffling generator is not saved; reseed it with `FitConfig::seed` if needed).
+/// Everything is checked before anything changes, so on error `model` is as it was.
+///
+/// # Errors
+/// As [`load_model`](super::load_model) for a bad file; [`ModelFileError::Model`] when the file is
+/// not a checkpoint or holds an unknown or wrongly shaped state tensor;
+/// [`ModelFileError::Mismatch`] when its architecture or optimizer differs from `model`'s.
+pub fn load_checkpoint<T: Float>(path: impl AsRef<Path>, model: &mut Model<T>) -> Result<Checkpoint, ModelFileError> {
+    let path = path.as_ref();
+    let file = SafeTensors::read(path)?;
+    checkpoint_from_safetensors(&file, model).map_err(|e| e.at(path))
+}
+
+/// As [`load_checkpoint`], from the bytes of a file.
+///
+/// # Errors
+/// As [`load_checkpoint`], with the path `"<bytes>"`.
+pub fn checkpoint_from_bytes<T: Float>(bytes: Vec<u8>, model: &mut Model<T>) -> Result<Checkpoint, ModelFileError> {
+    checkpoint_from_safetensors(&SafeTensors::from_bytes(bytes)?, model)
+}
+
+fn mismatch(problem: String) -> ModelFileError {
+    ModelFileError::Mismatch { path: super::error::BYTES.into(), problem }
+}
+
+fn checkpoint_from_safetensors<T: Float>(file: &SafeTensors, model: &mut Model<T>) -> Result<Checkpoint, ModelFileError> {
+    let text = file.metadata().get(CHECKPOINT_KEY).ok_or_else(|| {
+        model_err(format!("no {CHECKPOINT_KEY:?} metadata: this is a model file, not a checkpoint (use load_model)"))
+    })?;
+    let (net, arch) = network_from_safetensors::<T>(file)?;
+    let ours = Architecture::of(model.net());
+    if !arch.same_network(&ours) {
+        return Err(mismatch(format!("the file's network is {} but the model's is {}", arch.describe(), ours.describe())));
+    }
+    let info = parse_info(text)?;
+    let opt = model.optimizer();
+    if info.optimizer != opt.name() {
+        return Err(mismatch(format!("the file holds {:?} optimizer state but the model uses {:?}", info.optimizer, opt.name())));
+    }
+
+    // Stage every state buffer before touching the model.
+    let shapes = arch.parameter_shapes();
+    let mut used: HashSet<String> = HashSet::new();
+    let mut staged: Vec<Vec<Vec<T>>> = Vec::new();
+    for (buffer, _) in opt.state_buffers() {
+        let mut slots = Vec::with_capacity(shapes.len());
+        for (pname, shape) in &shapes {
+            let name = format!("{OPTIMIZER_PREFIX}{buffer}/{pname}");
+            match file.info(&name) {
+                None => slots.push(Vec::new()),
+                Some(t) => {
+                    if t.dtype != arch.dtype {
+                        return Err(model_err(format!("tensor {name:?} has dtype {} but the architecture says {}", t.dtype, arch.dtype)));
+                    }
+                    if &t.shape != shape {
+                        return Err(model_err(format!("tensor {name:?} has shape {:?} but its weight has shape {shape:?}", t.shape)));
+                    }
+                    slots.push(file.tensor::<T>(&name)?.data().to_vec());
+                    used.insert(name);
+                }
+            }
+        }
+        staged.push(slots);
+    }
+    if let Some(extra) = file.tensors().iter().find(|t| t.name.starts_with(OPTIMIZER_PREFIX) && !used.contains(&t.name)) {
+        return Err(model_err(format!("tensor {:?} is not part of the {} optimizer's state", extra.name, info.optimizer)));
+    }
+
+    let mut loaded = net.parameters().to_vec().into_iter();
+    for p in model.net_mut().parameters_mut() {
+        if let Some(t) = loaded.next() {
+            *p = t;
+        }
+    }
+    let opt = model.optimizer_mut();
+    opt.set_learning_rate(info.learning_rate);
+    opt.set_iterations(info.iterations);
+    for ((_, slots), new) in opt.state_buffers_mut().into_iter().zip(staged) {
+        *slots = new;
+    }
+    let metadata = file.metadata().iter().filter(|(k, _)| !k.starts_with(RESERVED_PREFIX)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    Ok(Checkpoint { metadata, ..info })
+}
+
+fn parse_info(text: &str) -> Result<Checkpoint, ModelFileError> {
+    let bad = |what: &str| model_err(format!("{CHECKPOINT_KEY}: {what}"));
+    let v: Value = serde_json::from_str(text).map_err(|e| bad(&format!("not valid JSON: {e}")))?;
+    let epoch = v.get("epoch").and_then(Value::as_u64).and_then(|e| usize::try_from(e).ok()).ok_or_else(|| bad("\"epoch\" must be a non-negative integer"))?;
+    let optimizer = v.get("optimizer").and_then(Value::as_str).ok_or_else(|| bad("\"optimizer\" must be a string"))?.to_string();
+    let learning_rate = v
+        .get("learning_rate")
+        .and_then(Value::as_f64)
+        .filter(|lr| lr.is_finite())
+        .ok_or_else(|| bad("\"learning_rate\" must be a finite number"))?;
+    let iterations = v.get("iterations").and_then(Value::as_u64).ok_or_else(|| bad("\"iterations\" must be a non-negative integer"))?;
+    Ok(Checkpoint { epoch, optimizer, learning_rate, iterations, metadata: BTreeMap::new() })
+}
