@@ -5,6 +5,7 @@ use super::figures::{self, SmallMlp};
 use std::fmt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// How `run_bench` times the study.
@@ -177,7 +178,10 @@ fn time_study(how: &StudyRun, runs: usize) -> (Option<f64>, Option<u64>) {
     };
     let mut secs = Vec::with_capacity(runs);
     for run in 0..runs {
-        let out = std::env::temp_dir().join(format!("tapegrad-bench-study-{}-{run}", std::process::id()));
+        // Unique per process and per call: concurrent callers must not share a directory.
+        static CALLS: AtomicUsize = AtomicUsize::new(0);
+        let call = CALLS.fetch_add(1, Ordering::Relaxed);
+        let out = std::env::temp_dir().join(format!("tapegrad-bench-study-{}-{call}-{run}", std::process::id()));
         let _ = std::fs::remove_dir_all(&out);
         let t = Instant::now();
         let status = Command::new(&program)
