@@ -1,4 +1,5 @@
-//! The whole study without plots, as a process: `tapegrad study --no-plots --out <tmp>`.
+//! The tutorial's nine experiments without plots, as a process:
+//! `tapegrad study <the nine> --no-plots --out <tmp>`.
 //! Skipped (with a note) when the binary has no `study` command yet.
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -6,7 +7,9 @@ use std::process::{Command, Stdio};
 
 fn run(out: &std::path::Path) -> bool {
     let ok = Command::new(env!("CARGO_BIN_EXE_tapegrad"))
-        .args(["study", "--no-plots", "--out"])
+        .arg("study")
+        .args(tapegrad::study::TUTORIAL_NINE)
+        .args(["--no-plots", "--out"])
         .arg(out)
         .stdout(Stdio::null())
         .stderr(Stdio::null())

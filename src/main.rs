@@ -40,6 +40,15 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Measure the performance figures (op overhead, step ratios, MLP GFLOP/s, study time, memory).
+    Bench {
+        /// Also write the figures as JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Fewer, shorter samples (a smoke run; the study is left out).
+        #[arg(long)]
+        quick: bool,
+    },
     /// Rebuild a model saved by `study --save` and print its train and test metric.
     Evaluate {
         /// The .safetensors file.
@@ -69,6 +78,7 @@ fn main() -> ExitCode {
         Some(Command::Losses) => cli::losses::list(),
         Some(Command::Gradcheck { batch, seed }) => cli::losses::gradcheck_all(batch, seed),
         Some(Command::Graph { loss, batch, out }) => cli::losses::graph(&loss, batch, out.as_deref()),
+        Some(Command::Bench { json, quick }) => cli::bench(json.as_deref(), quick),
         Some(Command::Evaluate { model }) => cli::model::evaluate(&model),
         Some(Command::Predict { model, csv, features }) => cli::model::predict(&model, &csv, &features),
     };

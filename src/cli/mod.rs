@@ -22,3 +22,16 @@ pub fn quiet_panics() {
         eprintln!("error: internal error: {msg}{at}");
     }));
 }
+
+/// `tapegrad bench`: every performance figure in one process, with its target and ratio.
+pub fn bench(json: Option<&std::path::Path>, quick: bool) -> Result<(), String> {
+    use tapegrad::perf::{run_bench, BenchOptions};
+    let options = if quick { BenchOptions::quick() } else { BenchOptions::default() };
+    let report = run_bench(&options);
+    println!("{report}");
+    if let Some(path) = json {
+        tapegrad::io::write_atomic(path, report.to_json().as_bytes()).map_err(|e| e.to_string())?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}

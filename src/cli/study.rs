@@ -3,7 +3,7 @@
 use clap::Args;
 use std::path::PathBuf;
 use tapegrad::report::{self, ReportOptions};
-use tapegrad::study::{self, StudyData, StudyOptions};
+use tapegrad::study::{self, Experiment, Run, StudyData, StudyOptions};
 use tapegrad::train::Verbose;
 
 /// Options of `tapegrad study`.
@@ -65,24 +65,23 @@ pub fn run(args: &StudyArgs) -> Result<(), String> {
         seed: args.seed,
         verbose: if args.verbose { Verbose::Auto } else { Verbose::Silent },
     };
-    let mut results = Vec::with_capacity(plan.len());
-    for (e, repeats) in plan {
-        let mut saved = Ok(());
-        let mut seed = opts.seed;
-        let r = study::run_experiment(e, &data, &opts, repeats, |run| {
-            if let (Some(dir), Ok(())) = (&args.save, &saved) {
+    let save = |e: &Experiment, repeats: usize, run: &Run, seed: u64| -> Result<(), String> {
+        match &args.save {
+            Some(dir) => {
                 let stem = if repeats > 1 { format!("{}_{}_seed{seed}", study::REPEATED_NAME, e.name) } else { e.name.to_string() };
-                saved = super::model::save_run(dir, &stem, e, seed, run);
+                super::model::save_run(dir, &stem, e, seed, run)
             }
-            seed += 1;
-        })
-        .map_err(|e| e.to_string())?;
-        saved?;
-        println!("{:<34} {}", r.name, report::tutorial_line(&r));
+            None => Ok(()),
+        }
+    };
+    // Experiments are independent: spread them over the cores (progress bars want one thread).
+    let threads = if args.verbose { 1 } else { std::thread::available_parallelism().map_or(1, |n| n.get()) };
+    let results = study::run_plan(&plan, &data, &opts, threads, &save).map_err(|e| e.to_string())?;
+    for r in &results {
+        println!("{:<34} {}", r.name, report::tutorial_line(r));
         for n in &r.notes {
             println!("{:<34}   diverged: {n}", "");
         }
-        results.push(r);
     }
     println!("\n{}", report::summary_table(&results));
     let paths = report::write_report(&args.out, &results, &data.scatter, ReportOptions { plots: !args.no_plots })

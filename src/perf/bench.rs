@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 /// How `run_bench` times the study.
 pub enum StudyRun {
-    /// Spawns `std::env::current_exe()` with `study --no-plots --out <temp dir>`: the whole
+    /// Spawns `std::env::current_exe()` with `study <the tutorial's nine> --no-plots --out <temp dir>`: the whole
     /// process, start-up and output included. Counts as unsupported (`None`) when the command
     /// fails or writes nothing into the directory.
     SpawnSelf,
@@ -58,7 +58,7 @@ pub struct BenchReport {
     pub op_overhead_ns: f64,
     /// The same for a chain of 1000 ops.
     pub op_overhead_ns_1000: f64,
-    /// Seconds for the whole study without plots.
+    /// Seconds for the tutorial's nine experiments without plots, whole process.
     pub study_seconds: Option<f64>,
     /// Peak resident memory of the study's process, bytes.
     pub study_peak_rss_bytes: Option<u64>,
@@ -171,7 +171,12 @@ fn time_study(how: &StudyRun, runs: usize) -> (Option<f64>, Option<u64>) {
             return (Some(figures::median(&mut secs)), None);
         }
         StudyRun::SpawnSelf => match std::env::current_exe() {
-            Ok(exe) => (exe, ["study", "--no-plots"].map(String::from).to_vec()),
+            Ok(exe) => {
+                let mut args: Vec<String> = vec!["study".into()];
+                args.extend(crate::study::TUTORIAL_NINE.iter().map(|s| s.to_string()));
+                args.push("--no-plots".into());
+                (exe, args)
+            }
             Err(_) => return (None, None),
         },
         StudyRun::Spawn(p, a) => (p.clone(), a.clone()),

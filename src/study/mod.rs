@@ -74,6 +74,20 @@ pub const EXPERIMENTS: &[Experiment] = &[
     exp("blobs_categorical_hinge", Family::Blobs, "categorical_hinge", 100),
 ];
 
+/// The tutorial's own nine experiments (without the extensions and the repeated evaluation): the
+/// set the peers' timings cover.
+pub const TUTORIAL_NINE: &[&str] = &[
+    "regression_mse",
+    "regression_msle",
+    "regression_mae",
+    "circles_bce",
+    "circles_hinge",
+    "circles_squared_hinge",
+    "blobs_cce",
+    "blobs_sparse_cce",
+    "blobs_kld",
+];
+
 /// The experiments the repeated evaluation runs, once per seed.
 pub const REPEATED: &[&str] = &["blobs_cce", "blobs_sparse_cce", "blobs_kld"];
 
@@ -102,6 +116,13 @@ pub enum StudyError {
         /// What went wrong.
         error: TrainError,
     },
+    /// Handing a trained run on (saving it) failed.
+    Output {
+        /// The experiment's name.
+        experiment: String,
+        /// What went wrong.
+        message: String,
+    },
 }
 
 impl fmt::Display for StudyError {
@@ -111,6 +132,7 @@ impl fmt::Display for StudyError {
                 write!(f, "unknown experiment '{n}'; known: {}", known_names().join(", "))
             }
             StudyError::Train { experiment, error } => write!(f, "{experiment}: {error}"),
+            StudyError::Output { experiment, message } => write!(f, "{experiment}: {message}"),
         }
     }
 }
@@ -216,14 +238,14 @@ impl Default for StudyOptions {
 }
 
 /// Runs experiment `e` once (or, for the repeated evaluation, `repeats` times) and gathers its result,
-/// with a note for every run whose loss diverged (in `notes`). `on_run` sees every trained run (to save the
-/// model, for instance).
+/// with a note for every run whose loss diverged (in `notes`). `on_run` sees every trained run with
+/// its seed (to save the model, for instance); its error stops the experiment.
 pub fn run_experiment(
     e: &Experiment,
     data: &StudyData,
     opts: &StudyOptions,
     repeats: usize,
-    mut on_run: impl FnMut(&Run),
+    mut on_run: impl FnMut(&Run, u64) -> Result<(), String>,
 ) -> Result<ExperimentResult, StudyError> {
     let start = Instant::now();
     let epochs = opts.epochs.unwrap_or(e.epochs);
@@ -247,7 +269,8 @@ pub fn run_experiment(
         if let Some(why) = &run.diverged {
             result.notes.push(format!("seed {}: {why}", opts.seed + r as u64));
         }
-        on_run(&run);
+        let seed = opts.seed + r as u64;
+        on_run(&run, seed).map_err(|message| StudyError::Output { experiment: e.name.to_string(), message })?;
     }
     result.seconds = start.elapsed().as_secs_f64();
     Ok(result)
@@ -274,4 +297,41 @@ pub fn plan(names: &[String], repeats: usize) -> Result<Vec<(&'static Experiment
         }
     }
     Ok(out)
+}
+
+/// Runs a plan (from [`plan`]) on up to `threads` threads, one experiment per thread at a time; the
+/// results come back in the plan's order and do not depend on the thread count (every run has its
+/// own seed). `on_run(experiment, repeats, run, seed)` sees every trained run, on its worker thread.
+pub fn run_plan<F>(
+    plan: &[(&'static Experiment, usize)],
+    data: &StudyData,
+    opts: &StudyOptions,
+    threads: usize,
+    on_run: &F,
+) -> Result<Vec<ExperimentResult>, StudyError>
+where
+    F: Fn(&Experiment, usize, &Run, u64) -> Result<(), String> + Sync,
+{
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let next = AtomicUsize::new(0);
+    let slots: Mutex<Vec<Option<Result<ExperimentResult, StudyError>>>> = Mutex::new((0..plan.len()).map(|_| None).collect());
+    let work = || loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(&(e, repeats)) = plan.get(i) else { break };
+        let r = run_experiment(e, data, opts, repeats, |run, seed| on_run(e, repeats, run, seed));
+        slots.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(r);
+    };
+    std::thread::scope(|s| {
+        for _ in 1..threads.clamp(1, plan.len().max(1)) {
+            s.spawn(work);
+        }
+        work();
+    });
+    slots
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+        .into_iter()
+        .map(|r| r.expect("every planned experiment ran"))
+        .collect()
 }
