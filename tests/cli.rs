@@ -11,7 +11,7 @@ fn tapegrad(args: &[&str]) -> (bool, String, String) {
 fn help_lists_the_subcommands() {
     let (ok, out, _) = tapegrad(&["--help"]);
     assert!(ok);
-    for cmd in ["study", "losses", "gradcheck", "graph"] {
+    for cmd in ["study", "losses", "gradcheck", "graph", "bench", "evaluate", "predict"] {
         assert!(out.contains(cmd), "--help misses {cmd}:\n{out}");
     }
 }
