@@ -13,6 +13,9 @@ use tapegrad::optim::{Adam, Sgd};
 use tapegrad::train::{FitConfig, LossFn, Model, Verbose};
 use tapegrad::Tensor;
 
+mod io_support;
+use io_support::raw_file;
+
 fn scratch_dir(test: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("tapegrad-io-{}-{test}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -43,17 +46,6 @@ fn inputs() -> Tensor<f64> {
     Tensor::from_vec((0..12).map(|i| (i as f64 * 0.37).sin()).collect(), &[4, 3])
 }
 
-/// A safetensors file from a header text and data bytes, padded as the format asks.
-fn raw_file(header: &str, data: &[u8]) -> Vec<u8> {
-    let mut h = header.as_bytes().to_vec();
-    while !h.len().is_multiple_of(8) {
-        h.push(b' ');
-    }
-    let mut out = (h.len() as u64).to_le_bytes().to_vec();
-    out.extend_from_slice(&h);
-    out.extend_from_slice(data);
-    out
-}
 
 /// The architecture JSON of a one-layer model `input -> units`.
 fn arch(input: usize, units: usize, activation: &str) -> String {

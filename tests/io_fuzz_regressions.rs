@@ -6,34 +6,11 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 use tapegrad::data::parse_csv;
+use tapegrad::io::fuzz::{load_model_target, parse_csv_target};
 use tapegrad::io::{model_from_bytes, SafeTensors};
 
-/// The body of `fuzz/fuzz_targets/load_model.rs`.
-fn load_model_target(data: &[u8]) {
-    if let Ok(file) = SafeTensors::from_bytes(data.to_vec()) {
-        for info in file.tensors() {
-            let _ = file.tensor::<f32>(&info.name);
-        }
-    }
-    if let Ok(saved) = model_from_bytes::<f32>(data.to_vec()) {
-        let tape = tapegrad::Tape::new();
-        let x = tape.constant(tapegrad::Tensor::zeros(&[1, saved.model.input_width()]));
-        let _ = saved.model.forward(&tape, x);
-    }
-    if let Err(e) = model_from_bytes::<f64>(data.to_vec()) {
-        assert!(!e.to_string().contains('\n'), "a load error must be one line: {e}");
-    }
-}
-
-/// The body of `fuzz/fuzz_targets/parse_csv.rs`.
-fn parse_csv_target(data: &[u8]) {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    let _ = parse_csv(text, &["a", "b"], "y");
-    let header: Vec<&str> = text.lines().next().unwrap_or("").split(',').map(|s| s.trim().trim_matches('"')).collect();
-    if let Some((target, features)) = header.split_last() {
-        let _ = parse_csv(text, features, target);
-    }
-}
+mod io_support;
+use io_support::raw_file;
 
 const MODEL_SEEDS: [&[u8]; 5] = [
     include_bytes!("../fuzz/seeds/load_model/from_python_safetensors.safetensors"),
@@ -50,17 +27,6 @@ const CSV_SEEDS: [&[u8]; 4] = [
     include_bytes!("../fuzz/seeds/parse_csv/text.csv"),
 ];
 
-/// A safetensors file from a header text and data bytes (header padded to 8 bytes).
-fn raw_file(header: &str, data: &[u8]) -> Vec<u8> {
-    let mut h = header.as_bytes().to_vec();
-    while !h.len().is_multiple_of(8) {
-        h.push(b' ');
-    }
-    let mut out = (h.len() as u64).to_le_bytes().to_vec();
-    out.extend_from_slice(&h);
-    out.extend_from_slice(data);
-    out
-}
 
 /// Inputs that probe edges the fuzzer is slow to reach (crashing inputs found by the fuzzers are
 /// files under `fuzz/regressions/`, run below).

@@ -30,6 +30,7 @@
 mod atomic;
 mod checkpoint;
 mod error;
+pub mod fuzz;
 mod model_file;
 mod safetensors;
 
