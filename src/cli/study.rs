@@ -61,7 +61,6 @@ pub fn run(args: &StudyArgs) -> Result<(), String> {
     let data = StudyData::generate();
     let opts = StudyOptions {
         epochs: args.epochs,
-        repeats: args.repeats,
         seed: args.seed,
         verbose: if args.verbose { Verbose::Auto } else { Verbose::Silent },
     };

@@ -218,13 +218,11 @@ pub fn curves(history: &History, metric: &str) -> Curves {
     }
 }
 
-/// How a study runs.
+/// How a study runs (how often each experiment repeats is part of its [`plan`]).
 #[derive(Clone, Debug)]
 pub struct StudyOptions {
     /// Overrides every experiment's epoch count.
     pub epochs: Option<usize>,
-    /// Seeds per loss in the repeated evaluation.
-    pub repeats: usize,
     /// Seed of the single runs, and first seed of the repeated runs.
     pub seed: u64,
     /// Progress bars on a terminal.
@@ -233,7 +231,7 @@ pub struct StudyOptions {
 
 impl Default for StudyOptions {
     fn default() -> Self {
-        StudyOptions { epochs: None, repeats: 10, seed: 1, verbose: Verbose::Silent }
+        StudyOptions { epochs: None, seed: 1, verbose: Verbose::Silent }
     }
 }
 
