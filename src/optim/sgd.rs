@@ -85,6 +85,22 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
             }
         }
     }
+    fn update_mirrored(&mut self, slot: usize, param: &mut [T], grad: &[T], mirror: &mut [T]) {
+        check_lengths("SGD", slot, param, grad);
+        assert_eq!(mirror.len(), param.len(), "SGD: slot {slot}'s mirror has {} values, the parameter {}", mirror.len(), param.len());
+        if self.momentum != 0.0 {
+            self.update(slot, param, grad);
+            mirror.copy_from_slice(param);
+            return;
+        }
+        // Plain SGD in one pass: the same arithmetic as `update`, each new weight also stored in the mirror.
+        self.base.decay(param);
+        let lr = T::from_f64(self.base.learning_rate);
+        for ((w, c), &g) in param.iter_mut().zip(mirror.iter_mut()).zip(grad) {
+            *w -= g * lr;
+            *c = *w;
+        }
+    }
     fn reset(&mut self) {
         self.base.iterations = 0;
         self.velocity.clear();

@@ -3,9 +3,9 @@
 use super::progress::Progress;
 use super::{FitConfig, History, Logs, LossFn, Model, TrainError};
 use crate::metrics::{Metric, MetricState};
-use crate::nn::{Activation, Sequential};
+use crate::nn::{Activation, ParamVars, Sequential};
 use crate::optim::Optimizer;
-use crate::tape::Tape;
+use crate::tape::{Tape, Var};
 use crate::tensor::{Float, Tensor};
 use rand::seq::SliceRandom;
 
@@ -163,7 +163,7 @@ impl<T: Float> Model<T> {
         if config.batch_size == 0 {
             return Err(TrainError::Config("fit: batch_size must be at least 1".into()));
         }
-        let Model { net, loss, optimizer, metrics, tape, rng, scratch } = self;
+        let Model { net, loss, optimizer, metrics, tape, rng, scratch, params_on_tape } = self;
         let layout = check_data(net, loss, x, Some(y), "training")?;
         let mut val = match config.validation_data {
             Some((vx, vy)) => {
@@ -202,7 +202,7 @@ impl<T: Float> Model<T> {
                     scratch.x.extend_from_slice(&x.data()[r * width..(r + 1) * width]);
                     scratch.y.extend_from_slice(&y.data()[r * tw..(r + 1) * tw]);
                 }
-                let value = train_step(net, loss, &mut **optimizer, tape, &scratch.x, &scratch.y, layout, b, |p| {
+                let value = train_step(net, loss, &mut **optimizer, tape, params_on_tape, &scratch.x, &scratch.y, layout, b, |p| {
                     states.iter_mut().for_each(|s| s.update(&scratch.y, tw, p, out_width))
                 });
                 if !value.is_finite() {
@@ -218,6 +218,7 @@ impl<T: Float> Model<T> {
             logs.clear();
             fill_logs(&mut logs, loss_sum / seen as f64, &names, &states, "");
             if let Some((vx, vy, vl, vstates)) = val.as_mut() {
+                *params_on_tape = false;
                 let vloss = score(tape, net, loss, vx, vy, *vl, config.batch_size, vstates);
                 fill_logs(&mut logs, vloss, &names, vstates, "val_");
             }
@@ -248,9 +249,9 @@ impl<T: Float> Model<T> {
     /// assert!(model.train_on_batch(&x, &y).unwrap() < first * 1e-3);
     /// ```
     pub fn train_on_batch(&mut self, x: &Tensor<T>, y: &Tensor<T>) -> Result<f64, TrainError> {
-        let Model { net, loss, optimizer, tape, .. } = self;
+        let Model { net, loss, optimizer, tape, params_on_tape, .. } = self;
         let layout = check_data(net, loss, x, Some(y), "training")?;
-        let value = train_step(net, loss, &mut **optimizer, tape, x.data(), y.data(), layout, layout.rows, |_| {});
+        let value = train_step(net, loss, &mut **optimizer, tape, params_on_tape, x.data(), y.data(), layout, layout.rows, |_| {});
         if !value.is_finite() {
             return Err(TrainError::Diverged { epoch: 0, batch: 1, loss: value, history: History::new() });
         }
@@ -263,6 +264,7 @@ impl<T: Float> Model<T> {
         if batch_size == 0 {
             return Err(TrainError::Config("evaluate: batch_size must be at least 1".into()));
         }
+        self.params_on_tape = false;
         let Model { net, loss, metrics, tape, .. } = self;
         let layout = check_data(net, loss, x, Some(y), "evaluation")?;
         let mut states = resolve_metrics(metrics, net, loss, y, layout);
@@ -274,6 +276,7 @@ impl<T: Float> Model<T> {
 
     /// Keras' `predict`: the model's outputs for every row of `x`, shape `(rows, outputs)`.
     pub fn predict(&mut self, x: &Tensor<T>) -> Result<Tensor<T>, TrainError> {
+        self.params_on_tape = false;
         let Model { net, loss, tape, .. } = self;
         let layout = check_data(net, loss, x, None, "prediction")?;
         let (width, out_width) = (net.input_width(), net.output_width());
@@ -292,23 +295,36 @@ impl<T: Float> Model<T> {
 }
 
 /// One optimizer step on a batch of `b` rows already laid out in `x` and `y`: record the forward
-/// pass on the cleared tape, hand the predictions to `on_output`, sweep backward and update every
-/// parameter. Returns the loss before the update; when it is not finite nothing is updated.
+/// pass, hand the predictions to `on_output`, sweep backward and update every parameter. Returns
+/// the loss before the update; when it is not finite nothing is updated.
+///
+/// The parameters stay recorded at the front of the tape between steps: when `params_on_tape`
+/// says the tape's first nodes still hold them, only the rest of the tape is cleared, and the
+/// optimizer writes each new value both into the network and into its leaf on the tape.
 #[allow(clippy::too_many_arguments)]
 fn train_step<T: Float>(
     net: &mut Sequential<T>,
     loss: &LossFn<T>,
     optimizer: &mut dyn Optimizer<T>,
     tape: &mut Tape<T>,
+    params_on_tape: &mut bool,
     x: &[T],
     y: &[T],
     layout: Layout,
     b: usize,
     on_output: impl FnOnce(&[T]),
 ) -> f64 {
-    tape.clear();
+    let n = net.parameters().len();
+    if *params_on_tape {
+        tape.truncate(n);
+    } else {
+        tape.clear();
+    }
     let t: &Tape<T> = tape;
-    let params = net.record_parameters(t);
+    let params: ParamVars<'_, T> =
+        if *params_on_tape { (0..n as u32).map(|id| Var::new(t, id)).collect() } else { net.record_parameters(t) };
+    // From here until the update the tape's leaves equal the network's parameters.
+    *params_on_tape = true;
     let xv = t.leaf(&[b, net.input_width()], x, false);
     let yv = t.leaf(&layout.y_shape(b), y, false);
     let out = net.forward_with(&params, xv);
@@ -321,7 +337,7 @@ fn train_step<T: Float>(
     let grads = l.backward();
     optimizer.begin_step();
     for (slot, (param, v)) in net.parameters_mut().iter_mut().zip(&params).enumerate() {
-        optimizer.update(slot, param.data_mut(), &grads[*v]);
+        optimizer.update_mirrored(slot, param.data_mut(), &grads[*v], &mut t.value_mut(v.id()));
     }
     value
 }
