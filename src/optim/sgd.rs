@@ -3,6 +3,17 @@
 use super::{base_methods, check_lengths, Base, keras_cast, Optimizer, SlotState};
 use crate::tensor::Float;
 
+/// Slots of at least this many weights are updated by two threads in `update_mirrored`.
+const SPLIT_AT: usize = 1 << 16;
+
+/// `w -= lr * g`, each new weight also written to `mirror`.
+fn step_mirrored<T: Float>(param: &mut [T], mirror: &mut [T], grad: &[T], lr: T) {
+    for ((w, c), &g) in param.iter_mut().zip(mirror.iter_mut()).zip(grad) {
+        *w -= g * lr;
+        *c = *w;
+    }
+}
+
 /// Keras' `SGD`: with `momentum` m, a velocity `v = m * v - lr * g` and `w += v`
 /// (Nesterov: `w += m * v - lr * g`); without momentum, `w -= lr * g`.
 ///
@@ -96,9 +107,19 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
         // Plain SGD in one pass: the same arithmetic as `update`, each new weight also stored in the mirror.
         self.base.decay(param);
         let lr = T::from_f64(self.base.learning_rate);
-        for ((w, c), &g) in param.iter_mut().zip(mirror.iter_mut()).zip(grad) {
-            *w -= g * lr;
-            *c = *w;
+        if param.len() >= SPLIT_AT {
+            // Memory-bound: two threads move the large slots faster than one (the products above
+            // already use both cores, so none is left idle by this).
+            let half = param.len() / 2;
+            let (p0, p1) = param.split_at_mut(half);
+            let (m0, m1) = mirror.split_at_mut(half);
+            let (g0, g1) = grad.split_at(half);
+            std::thread::scope(|s| {
+                s.spawn(|| step_mirrored(p1, m1, g1, lr));
+                step_mirrored(p0, m0, g0, lr);
+            });
+        } else {
+            step_mirrored(param, mirror, grad, lr);
         }
     }
     fn reset(&mut self) {
