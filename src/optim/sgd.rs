@@ -133,3 +133,32 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
         vec![("momentum", self.velocity.slots_mut())]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fused, mirrored update gives exactly `update`'s weights, in both the parameter and the
+    /// mirror, for slots below and above the two-thread split, with and without momentum and decay.
+    #[test]
+    fn mirrored_update_equals_update_then_copy() {
+        for len in [7, SPLIT_AT + 3] {
+            let grad: Vec<f32> = (0..len).map(|i| ((i * 37 % 101) as f32 - 50.0) * 0.01).collect();
+            let start: Vec<f32> = (0..len).map(|i| ((i * 13 % 29) as f32 - 14.0) * 0.1).collect();
+            for (momentum, decay) in [(0.0, None), (0.0, Some(0.01)), (0.9, None)] {
+                let make = || Sgd::<f32>::new(0.05).momentum(momentum).weight_decay(decay);
+                let (mut plain, mut fused) = (make(), make());
+                let (mut w, mut v, mut mirror) = (start.clone(), start.clone(), vec![0.0f32; len]);
+                for _ in 0..3 {
+                    plain.begin_step();
+                    plain.update(0, &mut w, &grad);
+                    fused.begin_step();
+                    fused.update_mirrored(0, &mut v, &grad, &mut mirror);
+                    assert_eq!(w, v, "len {len}, momentum {momentum}, decay {decay:?}");
+                    assert_eq!(v, mirror, "len {len}, momentum {momentum}, decay {decay:?}");
+                }
+                assert_ne!(w, start);
+            }
+        }
+    }
+}

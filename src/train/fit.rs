@@ -349,3 +349,68 @@ fn fill_logs(logs: &mut Logs, loss: f64, names: &[&str], states: &[MetricState],
         logs.insert(format!("{prefix}{name}"), s.result());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::nn::{Activation, Dense, Sequential};
+    use crate::optim::{Adam, Optimizer, Sgd};
+    use crate::train::{FitConfig, LossFn, Model, Verbose};
+    use crate::Tensor;
+
+    fn data() -> (Tensor<f64>, Tensor<f64>) {
+        let x = Tensor::from_vec((0..24).map(|i| ((i * 7 % 11) as f64 - 5.0) * 0.2).collect(), &[8, 3]);
+        let y = Tensor::from_vec(x.data().chunks(3).map(|r| r[0] - 2.0 * r[1] + 0.5 * r[2]).collect(), &[8, 1]);
+        (x, y)
+    }
+
+    fn model(optimizer: impl Optimizer<f64> + 'static) -> Model<f64> {
+        let net = Sequential::<f64>::with_seed(3, vec![Dense::new(5).activation(Activation::Relu), Dense::new(1)], 4);
+        net.compile(LossFn::named("mse").unwrap(), optimizer, &[])
+    }
+
+    /// Keeping the parameters on the tape between steps changes no number: a model whose copy is
+    /// dropped before every step (through `net_mut`) ends with the same weights and losses, for
+    /// the fused SGD update and for an optimizer using the default mirrored update.
+    #[test]
+    fn parameters_kept_on_the_tape_train_as_fresh_copies() {
+        let (x, y) = data();
+        let makers: [fn() -> Model<f64>; 2] = [|| model(Sgd::new(0.05)), || model(Adam::new(0.01))];
+        for make in makers {
+            let (mut kept, mut fresh) = (make(), make());
+            for _ in 0..4 {
+                let a = kept.train_on_batch(&x, &y).unwrap();
+                fresh.net_mut();
+                let b = fresh.train_on_batch(&x, &y).unwrap();
+                assert_eq!(a, b);
+            }
+            let cfg = FitConfig::new(3).batch_size(3).seed(2).verbose(Verbose::Silent).validation_data(&x, &y);
+            let (ha, hb) = (kept.fit(&x, &y, cfg).unwrap(), fresh.fit(&x, &y, cfg).unwrap());
+            assert_eq!(ha, hb);
+            assert_eq!(kept.net().parameters(), fresh.net().parameters());
+        }
+    }
+
+    /// Weights set by hand, an `evaluate` and a `predict` between steps are all seen by the next step.
+    #[test]
+    fn weights_set_between_steps_are_used() {
+        let (x, y) = data();
+        let mut a = model(Sgd::new(0.05));
+        a.train_on_batch(&x, &y).unwrap();
+        a.evaluate(&x, &y, 3).unwrap();
+        a.train_on_batch(&x, &y).unwrap();
+        a.predict(&x).unwrap();
+        for p in a.net_mut().parameters_mut() {
+            p.data_mut().fill(0.0);
+        }
+        // All weights zero: the prediction is zero, so the loss is the mean square of y.
+        let want = y.data().iter().map(|v| v * v).sum::<f64>() / 8.0;
+        assert!((a.train_on_batch(&x, &y).unwrap() - want).abs() < 1e-12);
+        let mut b = model(Sgd::new(0.05));
+        for p in b.net_mut().parameters_mut() {
+            p.data_mut().fill(0.0);
+        }
+        b.train_on_batch(&x, &y).unwrap();
+        assert_eq!(a.net().parameters(), b.net().parameters());
+        assert_eq!(a.train_on_batch(&x, &y).unwrap(), b.train_on_batch(&x, &y).unwrap());
+    }
+}
