@@ -19,4 +19,4 @@ mod summary;
 pub use activation::Activation;
 pub use dense::Dense;
 pub use init::Init;
-pub use sequential::Sequential;
+pub use sequential::{ParamVars, Sequential};

@@ -126,6 +126,37 @@ impl<T: Float> Tape<T> {
         a.aux.clear();
     }
 
+    /// Forgets every node after the first `keep` but keeps those nodes and their values, so a
+    /// training loop can leave its parameters recorded across steps and record only the rest.
+    /// Panics when fewer than `keep` nodes are recorded or a kept node is not a leaf.
+    pub(crate) fn truncate(&mut self, keep: usize) {
+        let a = self.arena.get_mut();
+        assert!(keep <= a.nodes.len(), "Tape::truncate: {keep} nodes asked to stay, {} recorded", a.nodes.len());
+        if keep == 0 {
+            a.nodes.clear();
+            a.end = 0;
+            a.aux.clear();
+            return;
+        }
+        assert!(
+            a.nodes[..keep].iter().all(|n| matches!(n.op, Op::Leaf | Op::Constant)),
+            "Tape::truncate: only leaves may be kept"
+        );
+        a.nodes.truncate(keep);
+        a.end = a.nodes[keep - 1].offset + a.nodes[keep - 1].len;
+        a.aux.clear();
+    }
+
+    /// The value of node `id`, writable in place (the optimizer's path to parameters kept on the
+    /// tape by [`truncate`](Self::truncate)).
+    pub(crate) fn value_mut(&self, id: u32) -> std::cell::RefMut<'_, [T]> {
+        std::cell::RefMut::map(self.arena.borrow_mut(), |a| {
+            let n = &a.nodes[id as usize];
+            let (offset, len) = (n.offset, n.len);
+            &mut a.values[offset..offset + len]
+        })
+    }
+
     /// Number of recorded nodes.
     pub fn len(&self) -> usize {
         self.arena.borrow().nodes.len()

@@ -3,9 +3,9 @@
 use super::progress::Progress;
 use super::{FitConfig, History, Logs, LossFn, Model, TrainError};
 use crate::metrics::{Metric, MetricState};
-use crate::nn::{Activation, Sequential};
+use crate::nn::{Activation, ParamVars, Sequential};
 use crate::optim::Optimizer;
-use crate::tape::Tape;
+use crate::tape::{Tape, Var};
 use crate::tensor::{Float, Tensor};
 use rand::seq::SliceRandom;
 
@@ -163,7 +163,7 @@ impl<T: Float> Model<T> {
         if config.batch_size == 0 {
             return Err(TrainError::Config("fit: batch_size must be at least 1".into()));
         }
-        let Model { net, loss, optimizer, metrics, tape, rng, scratch } = self;
+        let Model { net, loss, optimizer, metrics, tape, rng, scratch, params_on_tape } = self;
         let layout = check_data(net, loss, x, Some(y), "training")?;
         let mut val = match config.validation_data {
             Some((vx, vy)) => {
@@ -202,7 +202,7 @@ impl<T: Float> Model<T> {
                     scratch.x.extend_from_slice(&x.data()[r * width..(r + 1) * width]);
                     scratch.y.extend_from_slice(&y.data()[r * tw..(r + 1) * tw]);
                 }
-                let value = train_step(net, loss, &mut **optimizer, tape, &scratch.x, &scratch.y, layout, b, |p| {
+                let value = train_step(net, loss, &mut **optimizer, tape, params_on_tape, &scratch.x, &scratch.y, layout, b, |p| {
                     states.iter_mut().for_each(|s| s.update(&scratch.y, tw, p, out_width))
                 });
                 if !value.is_finite() {
@@ -218,6 +218,7 @@ impl<T: Float> Model<T> {
             logs.clear();
             fill_logs(&mut logs, loss_sum / seen as f64, &names, &states, "");
             if let Some((vx, vy, vl, vstates)) = val.as_mut() {
+                *params_on_tape = false;
                 let vloss = score(tape, net, loss, vx, vy, *vl, config.batch_size, vstates);
                 fill_logs(&mut logs, vloss, &names, vstates, "val_");
             }
@@ -248,9 +249,9 @@ impl<T: Float> Model<T> {
     /// assert!(model.train_on_batch(&x, &y).unwrap() < first * 1e-3);
     /// ```
     pub fn train_on_batch(&mut self, x: &Tensor<T>, y: &Tensor<T>) -> Result<f64, TrainError> {
-        let Model { net, loss, optimizer, tape, .. } = self;
+        let Model { net, loss, optimizer, tape, params_on_tape, .. } = self;
         let layout = check_data(net, loss, x, Some(y), "training")?;
-        let value = train_step(net, loss, &mut **optimizer, tape, x.data(), y.data(), layout, layout.rows, |_| {});
+        let value = train_step(net, loss, &mut **optimizer, tape, params_on_tape, x.data(), y.data(), layout, layout.rows, |_| {});
         if !value.is_finite() {
             return Err(TrainError::Diverged { epoch: 0, batch: 1, loss: value, history: History::new() });
         }
@@ -263,6 +264,7 @@ impl<T: Float> Model<T> {
         if batch_size == 0 {
             return Err(TrainError::Config("evaluate: batch_size must be at least 1".into()));
         }
+        self.params_on_tape = false;
         let Model { net, loss, metrics, tape, .. } = self;
         let layout = check_data(net, loss, x, Some(y), "evaluation")?;
         let mut states = resolve_metrics(metrics, net, loss, y, layout);
@@ -274,6 +276,7 @@ impl<T: Float> Model<T> {
 
     /// Keras' `predict`: the model's outputs for every row of `x`, shape `(rows, outputs)`.
     pub fn predict(&mut self, x: &Tensor<T>) -> Result<Tensor<T>, TrainError> {
+        self.params_on_tape = false;
         let Model { net, loss, tape, .. } = self;
         let layout = check_data(net, loss, x, None, "prediction")?;
         let (width, out_width) = (net.input_width(), net.output_width());
@@ -292,23 +295,36 @@ impl<T: Float> Model<T> {
 }
 
 /// One optimizer step on a batch of `b` rows already laid out in `x` and `y`: record the forward
-/// pass on the cleared tape, hand the predictions to `on_output`, sweep backward and update every
-/// parameter. Returns the loss before the update; when it is not finite nothing is updated.
+/// pass, hand the predictions to `on_output`, sweep backward and update every parameter. Returns
+/// the loss before the update; when it is not finite nothing is updated.
+///
+/// The parameters stay recorded at the front of the tape between steps: when `params_on_tape`
+/// says the tape's first nodes still hold them, only the rest of the tape is cleared, and the
+/// optimizer writes each new value both into the network and into its leaf on the tape.
 #[allow(clippy::too_many_arguments)]
 fn train_step<T: Float>(
     net: &mut Sequential<T>,
     loss: &LossFn<T>,
     optimizer: &mut dyn Optimizer<T>,
     tape: &mut Tape<T>,
+    params_on_tape: &mut bool,
     x: &[T],
     y: &[T],
     layout: Layout,
     b: usize,
     on_output: impl FnOnce(&[T]),
 ) -> f64 {
-    tape.clear();
+    let n = net.parameters().len();
+    if *params_on_tape {
+        tape.truncate(n);
+    } else {
+        tape.clear();
+    }
     let t: &Tape<T> = tape;
-    let params = net.record_parameters(t);
+    let params: ParamVars<'_, T> =
+        if *params_on_tape { (0..n as u32).map(|id| Var::new(t, id)).collect() } else { net.record_parameters(t) };
+    // From here until the update the tape's leaves equal the network's parameters.
+    *params_on_tape = true;
     let xv = t.leaf(&[b, net.input_width()], x, false);
     let yv = t.leaf(&layout.y_shape(b), y, false);
     let out = net.forward_with(&params, xv);
@@ -321,7 +337,7 @@ fn train_step<T: Float>(
     let grads = l.backward();
     optimizer.begin_step();
     for (slot, (param, v)) in net.parameters_mut().iter_mut().zip(&params).enumerate() {
-        optimizer.update(slot, param.data_mut(), &grads[*v]);
+        optimizer.update_mirrored(slot, param.data_mut(), &grads[*v], &mut t.value_mut(v.id()));
     }
     value
 }
@@ -331,5 +347,70 @@ fn fill_logs(logs: &mut Logs, loss: f64, names: &[&str], states: &[MetricState],
     logs.insert(format!("{prefix}loss"), loss);
     for (name, s) in names.iter().zip(states) {
         logs.insert(format!("{prefix}{name}"), s.result());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::nn::{Activation, Dense, Sequential};
+    use crate::optim::{Adam, Optimizer, Sgd};
+    use crate::train::{FitConfig, LossFn, Model, Verbose};
+    use crate::Tensor;
+
+    fn data() -> (Tensor<f64>, Tensor<f64>) {
+        let x = Tensor::from_vec((0..24).map(|i| ((i * 7 % 11) as f64 - 5.0) * 0.2).collect(), &[8, 3]);
+        let y = Tensor::from_vec(x.data().chunks(3).map(|r| r[0] - 2.0 * r[1] + 0.5 * r[2]).collect(), &[8, 1]);
+        (x, y)
+    }
+
+    fn model(optimizer: impl Optimizer<f64> + 'static) -> Model<f64> {
+        let net = Sequential::<f64>::with_seed(3, vec![Dense::new(5).activation(Activation::Relu), Dense::new(1)], 4);
+        net.compile(LossFn::named("mse").unwrap(), optimizer, &[])
+    }
+
+    /// Keeping the parameters on the tape between steps changes no number: a model whose copy is
+    /// dropped before every step (through `net_mut`) ends with the same weights and losses, for
+    /// the fused SGD update and for an optimizer using the default mirrored update.
+    #[test]
+    fn parameters_kept_on_the_tape_train_as_fresh_copies() {
+        let (x, y) = data();
+        let makers: [fn() -> Model<f64>; 2] = [|| model(Sgd::new(0.05)), || model(Adam::new(0.01))];
+        for make in makers {
+            let (mut kept, mut fresh) = (make(), make());
+            for _ in 0..4 {
+                let a = kept.train_on_batch(&x, &y).unwrap();
+                fresh.net_mut();
+                let b = fresh.train_on_batch(&x, &y).unwrap();
+                assert_eq!(a, b);
+            }
+            let cfg = FitConfig::new(3).batch_size(3).seed(2).verbose(Verbose::Silent).validation_data(&x, &y);
+            let (ha, hb) = (kept.fit(&x, &y, cfg).unwrap(), fresh.fit(&x, &y, cfg).unwrap());
+            assert_eq!(ha, hb);
+            assert_eq!(kept.net().parameters(), fresh.net().parameters());
+        }
+    }
+
+    /// Weights set by hand, an `evaluate` and a `predict` between steps are all seen by the next step.
+    #[test]
+    fn weights_set_between_steps_are_used() {
+        let (x, y) = data();
+        let mut a = model(Sgd::new(0.05));
+        a.train_on_batch(&x, &y).unwrap();
+        a.evaluate(&x, &y, 3).unwrap();
+        a.train_on_batch(&x, &y).unwrap();
+        a.predict(&x).unwrap();
+        for p in a.net_mut().parameters_mut() {
+            p.data_mut().fill(0.0);
+        }
+        // All weights zero: the prediction is zero, so the loss is the mean square of y.
+        let want = y.data().iter().map(|v| v * v).sum::<f64>() / 8.0;
+        assert!((a.train_on_batch(&x, &y).unwrap() - want).abs() < 1e-12);
+        let mut b = model(Sgd::new(0.05));
+        for p in b.net_mut().parameters_mut() {
+            p.data_mut().fill(0.0);
+        }
+        b.train_on_batch(&x, &y).unwrap();
+        assert_eq!(a.net().parameters(), b.net().parameters());
+        assert_eq!(a.train_on_batch(&x, &y).unwrap(), b.train_on_batch(&x, &y).unwrap());
     }
 }
