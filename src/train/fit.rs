@@ -113,6 +113,28 @@ fn log_names(metrics: &[Metric]) -> Vec<&'static str> {
     metrics.iter().map(|m| m.name()).collect()
 }
 
+/// Runs `net` without gradients over the rows of `x` in batches of `batch_size`, handing each
+/// batch's row range and output to `f` (the shared loop of `evaluate`, validation and `predict`).
+fn forward_batches<T: Float>(
+    tape: &mut Tape<T>,
+    net: &Sequential<T>,
+    x: &Tensor<T>,
+    batch_size: usize,
+    mut f: impl for<'t> FnMut(usize, usize, Var<'t, T>),
+) {
+    let width = net.input_width();
+    let rows = x.shape()[0];
+    for start in (0..rows).step_by(batch_size) {
+        let end = (start + batch_size).min(rows);
+        tape.clear();
+        let t: &Tape<T> = tape;
+        t.no_grad(|| {
+            let xv = t.leaf(&[end - start, width], &x.data()[start * width..end * width], false);
+            f(start, end, net.forward(t, xv));
+        });
+    }
+}
+
 /// Loss and metrics of `net` on `(x, y)` in batches, without gradients.
 #[allow(clippy::too_many_arguments)]
 fn score<T: Float>(
@@ -125,27 +147,19 @@ fn score<T: Float>(
     batch_size: usize,
     states: &mut [MetricState],
 ) -> f64 {
-    let width = net.input_width();
     let out_width = net.output_width();
     let tw = layout.target_width;
     let mut sum = 0.0;
     for s in states.iter_mut() {
         s.reset();
     }
-    for start in (0..layout.rows).step_by(batch_size) {
-        let end = (start + batch_size).min(layout.rows);
+    forward_batches(tape, net, x, batch_size, |start, end, out| {
         let b = end - start;
-        tape.clear();
-        let tape: &Tape<T> = tape;
-        tape.no_grad(|| {
-            let xv = tape.leaf(&[b, width], &x.data()[start * width..end * width], false);
-            let yb = &y.data()[start * tw..end * tw];
-            let yv = tape.leaf(&layout.y_shape(b), yb, false);
-            let out = net.forward(tape, xv);
-            sum += loss.call(yv, out).item().to_f64() * b as f64;
-            out.with_data(|p| states.iter_mut().for_each(|s| s.update(yb, tw, p, out_width)));
-        });
-    }
+        let yb = &y.data()[start * tw..end * tw];
+        let yv = out.tape().leaf(&layout.y_shape(b), yb, false);
+        sum += loss.call(yv, out).item().to_f64() * b as f64;
+        out.with_data(|p| states.iter_mut().for_each(|s| s.update(yb, tw, p, out_width)));
+    });
     sum / layout.rows as f64
 }
 
@@ -279,17 +293,9 @@ impl<T: Float> Model<T> {
         self.params_on_tape = false;
         let Model { net, loss, tape, .. } = self;
         let layout = check_data(net, loss, x, None, "prediction")?;
-        let (width, out_width) = (net.input_width(), net.output_width());
+        let out_width = net.output_width();
         let mut result = Vec::with_capacity(layout.rows * out_width);
-        for start in (0..layout.rows).step_by(32) {
-            let end = (start + 32).min(layout.rows);
-            tape.clear();
-            let t: &Tape<T> = tape;
-            t.no_grad(|| {
-                let xv = t.leaf(&[end - start, width], &x.data()[start * width..end * width], false);
-                net.forward(t, xv).with_data(|p| result.extend_from_slice(p));
-            });
-        }
+        forward_batches(tape, net, x, 32, |_, _, out| out.with_data(|p| result.extend_from_slice(p)));
         Ok(Tensor::from_vec(result, &[layout.rows, out_width]))
     }
 }
