@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use tapegrad::data::read_features_csv;
 use tapegrad::io::{load_model, save_model};
-use tapegrad::metrics::Metric;
 use tapegrad::optim::Sgd;
 use tapegrad::study::{self, Experiment, Run, StudyData};
 use tapegrad::train::LossFn;
@@ -46,7 +45,7 @@ pub fn evaluate(path: &Path) -> Result<(), String> {
             expected.output_width()
         ));
     }
-    let metric = if e.metric() == "mse" { Metric::Mse } else { Metric::Accuracy };
+    let metric = e.tracked_metric();
     let loss = LossFn::named(e.loss).map_err(|err| err.to_string())?;
     let mut model = saved.model.compile(loss, Sgd::new(0.01), &[metric]);
     let train = model.evaluate(&split.x_train, &split.y_train, 32).map_err(|err| err.to_string())?;

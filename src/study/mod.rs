@@ -46,12 +46,17 @@ pub struct Experiment {
 }
 
 impl Experiment {
-    /// The metric it reports: `mse` for regression, `accuracy` otherwise.
-    pub fn metric(&self) -> &'static str {
+    /// The metric it tracks: mean squared error for regression, accuracy otherwise.
+    pub fn tracked_metric(&self) -> Metric {
         match self.family {
-            Family::Regression => "mse",
-            _ => "accuracy",
+            Family::Regression => Metric::Mse,
+            _ => Metric::Accuracy,
         }
+    }
+
+    /// The name of the metric it reports (`mse` or `accuracy`).
+    pub fn metric(&self) -> &'static str {
+        self.tracked_metric().name()
     }
 }
 
@@ -181,7 +186,7 @@ pub fn run_once(e: &Experiment, data: &StudyData, seed: u64, epochs: usize, verb
     let split = split_for(e.family, data);
     let wrap = |error| StudyError::Train { experiment: e.name.to_string(), error };
     let loss = LossFn::named(e.loss).map_err(|l| wrap(TrainError::Loss(l)))?;
-    let metric = if e.family == Family::Regression { Metric::Mse } else { Metric::Accuracy };
+    let metric = e.tracked_metric();
     let mut model = model_for(e.family, seed).compile(loss, Sgd::new(0.01).momentum(0.9), &[metric]);
     let config = FitConfig::new(epochs)
         .batch_size(32)
