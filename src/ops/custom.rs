@@ -30,6 +30,11 @@ use crate::tensor::Float;
 ///     fn backward(&self, inputs: &[&[f64]], _shapes: &[&[usize]], _y: &[f64], g: &[f64], grads: &mut [Vec<f64>]) {
 ///         for ((d, &gi), &x) in grads[0].iter_mut().zip(g).zip(inputs[0]) { *d += gi * 3.0 * x * x; }
 ///     }
+///     // ty = tx * 3 x^2 (forward mode; gradcheck checks it too)
+///     fn jvp(&self, inputs: &[&[f64]], _shapes: &[&[usize]], _y: &[f64], t: &[&[f64]], out: &mut [f64]) -> bool {
+///         for ((o, &ti), &x) in out.iter_mut().zip(t[0]).zip(inputs[0]) { *o = ti * 3.0 * x * x; }
+///         true
+///     }
 /// }
 ///
 /// let tape = Tape::<f64>::new();
