@@ -7,6 +7,7 @@
 //! recorded, so tangents travel with the values. `jacfwd` seeds one direction per input element
 //! and gets the whole Jacobian from one pass; `jacrev` runs one reverse sweep per output element;
 //! `hessian` and `hvp` run forward mode over the recorded reverse pass (forward-over-reverse).
+//! [`checkpoint`] trades compute for memory in the reverse sweep.
 //!
 //! ```
 //! use tapegrad::autodiff::{hessian, hvp, jacfwd, jacrev, jvp};
@@ -30,6 +31,10 @@
 //! assert_eq!(hessian(g, &[x.clone()])[0][0].data(), &[6.0, 4.0, 4.0, 0.0]);
 //! assert_eq!(hvp(g, &[x], &[Tensor::from_vec(vec![1.0, 1.0], &[2])])[0].data(), &[10.0, 4.0]);
 //! ```
+
+mod checkpoint;
+
+pub use checkpoint::checkpoint;
 
 use crate::tape::{Tape, Var};
 use crate::tensor::{Float, Shape, Tensor};
