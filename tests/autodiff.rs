@@ -2,7 +2,7 @@
 //! Hessians and Hessian-vector products against reverse-over-reverse, and the errors.
 
 use proptest::prelude::*;
-use tapegrad::autodiff::{hessian, hvp, jacfwd, jacobian, jacrev, jvp, vjp};
+use tapegrad::autodiff::{func, hessian, hvp, jacfwd, jacobian, jacrev, jvp, vjp};
 use tapegrad::{Tape, Tensor, Var};
 
 /// One step of a random composition: `(op index, constant)`.
@@ -40,11 +40,6 @@ impl<'t> Head<'t> for Var<'t, f64> {
     }
 }
 
-/// Lets a closure stored in a `let` take any tape's lifetime (as an argument, inference does it).
-fn function<F: for<'t> Fn(&[Var<'t, f64>]) -> Var<'t, f64>>(f: F) -> F {
-    f
-}
-
 fn close(a: &Tensor<f64>, b: &Tensor<f64>, tol: f64) -> Result<(), TestCaseError> {
     prop_assert_eq!(a.shape(), b.shape());
     for (i, (x, y)) in a.data().iter().zip(b.data()).enumerate() {
@@ -70,7 +65,7 @@ proptest! {
         ))
     ) {
         let n = x.len();
-        let f = function(move |v| {
+        let f = func(move |v| {
             let mut h = v[0];
             for &s in &steps {
                 h = apply(h, s);
@@ -103,7 +98,7 @@ proptest! {
         ))
     ) {
         let n = x.len();
-        let f = function(move |v| {
+        let f = func(move |v| {
             let mut h = v[0];
             for &s in &steps {
                 h = apply(h, s);
@@ -232,8 +227,8 @@ fn checkpointed_blocks_give_bit_identical_gradients() {
     assert!(kept < plain_kept, "checkpointing kept {kept} values, the plain pass {plain_kept}");
     // Forward mode and second order through a checkpoint.
     let w0 = weights[0].clone();
-    let f = function(move |v| checkpoint(block, &[v[0], v[1]]).square().sum());
-    let g = function(move |v| block(&[v[0], v[1]]).square().sum());
+    let f = func(move |v| checkpoint(block, &[v[0], v[1]]).square().sum());
+    let g = func(move |v| block(&[v[0], v[1]]).square().sum());
     let xs = [x.clone(), w0];
     let dirs = [Tensor::ones(x.shape()), Tensor::zeros(&[width, width])];
     assert_eq!(jvp(f, &xs, &dirs).1, jvp(g, &xs, &dirs).1);

@@ -39,6 +39,22 @@ pub use checkpoint::checkpoint;
 use crate::tape::{Tape, Var};
 use crate::tensor::{Float, Shape, Tensor};
 
+/// Gives a closure the signature the toolbox takes, `for<'t> Fn(&[Var<'t, T>]) -> Var<'t, T>`, so
+/// it can be stored in a `let` and passed to several functions (Rust infers that signature for a
+/// closure written as an argument, not for one stored first).
+///
+/// ```
+/// use tapegrad::autodiff::{func, jacfwd, jacrev};
+/// use tapegrad::Tensor;
+/// let scale = 3.0;
+/// let f = func(move |v| (v[0] * scale).tanh());
+/// let x = [Tensor::from_vec(vec![0.1, 0.2], &[2])];
+/// assert_eq!(jacfwd(&f, &x), jacrev(&f, &x));
+/// ```
+pub fn func<T: Float, F: for<'t> Fn(&[Var<'t, T>]) -> Var<'t, T>>(f: F) -> F {
+    f
+}
+
 /// Records `inputs` as tracked leaves on `tape`.
 fn leaves<'t, T: Float>(tape: &'t Tape<T>, inputs: &[Tensor<T>]) -> Vec<Var<'t, T>> {
     inputs.iter().map(|x| tape.var(x.clone())).collect()

@@ -52,8 +52,8 @@ pub(crate) struct Arena<T: Float> {
     pub aux: Vec<usize>,
     /// The ops defined outside the crate that this recording uses, addressed by `Op::Custom`'s index.
     pub customs: Vec<Box<dyn CustomOp<T>>>,
-    /// Forward mode's tangents, when it is on.
-    pub tangents: Option<Tangents<T>>,
+    /// Forward mode's tangents (`dirs == 0`: off). Like `values`, the buffers outlive `clear`.
+    pub tangents: Tangents<T>,
 }
 
 impl<T: Float> Arena<T> {
@@ -115,7 +115,7 @@ impl<T: Float> Default for Tape<T> {
 impl<T: Float> Tape<T> {
     /// An empty tape.
     pub fn new() -> Self {
-        let arena = Arena { nodes: Vec::new(), values: Vec::new(), end: 0, aux: Vec::new(), customs: Vec::new(), tangents: None };
+        let arena = Arena { nodes: Vec::new(), values: Vec::new(), end: 0, aux: Vec::new(), customs: Vec::new(), tangents: Tangents::default() };
         Tape {
             arena: RefCell::new(arena),
             pool: RefCell::new((Vec::new(), Vec::new())),
@@ -143,7 +143,7 @@ impl<T: Float> Tape<T> {
         a.end = 0;
         a.aux.clear();
         a.customs.clear();
-        a.tangents = None;
+        a.tangents.off();
     }
 
     /// Forgets every node after the first `keep` but keeps those nodes and their values, so a
@@ -153,7 +153,7 @@ impl<T: Float> Tape<T> {
         let a = self.arena.get_mut();
         assert!(keep <= a.nodes.len(), "Tape::truncate: {keep} nodes asked to stay, {} recorded", a.nodes.len());
         a.customs.clear();
-        a.tangents = None;
+        a.tangents.off();
         if keep == 0 {
             a.nodes.clear();
             a.end = 0;
@@ -318,7 +318,7 @@ impl<T: Float> Tape<T> {
                 );
             }
         }
-        if a.tangents.is_some() {
+        if a.tangents.dirs > 0 {
             forward::push_tangents(a, &op, &shape, offset, len);
         }
         a.nodes.push(Node { op, shape, offset, len, requires_grad, location });
