@@ -76,7 +76,7 @@ fn model_round_trips_with_architecture_and_metadata() {
     assert_eq!(saved.metadata, meta());
     assert_eq!(saved.dtype, tapegrad::io::Dtype::F64);
     assert_eq!(saved.model.named_parameters(), original.named_parameters());
-    let layers: Vec<_> = saved.model.layers().map(|d| (d.units(), d.get_activation())).collect();
+    let layers: Vec<_> = saved.model.layers().map(|l| l.downcast_ref::<Dense>().unwrap()).map(|d| (d.units(), d.get_activation())).collect();
     assert_eq!(layers, vec![(5, Activation::Relu), (4, Activation::Tanh), (2, Activation::Softmax)]);
     assert!(saved.model.parameter("hidden/bias").is_none());
 
@@ -96,7 +96,7 @@ fn f32_files_load_as_f64_exactly() {
     assert_eq!(wide.dtype, tapegrad::io::Dtype::F32);
     for ((n1, a), (n2, b)) in original.named_parameters().into_iter().zip(wide.model.named_parameters()) {
         assert_eq!(n1, n2);
-        assert_eq!(a.cast::<f64>(), *b);
+        assert_eq!(a.cast::<f64>(), b);
     }
 }
 

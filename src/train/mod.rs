@@ -202,9 +202,6 @@ pub struct Model<T: Float> {
     tape: Tape<T>,
     rng: StdRng,
     scratch: Scratch<T>,
-    /// The tape's first nodes are leaves holding exactly the network's parameters (in slot order),
-    /// kept from the last training step so the next one need not copy them again.
-    params_on_tape: bool,
 }
 
 impl<T: Float> Sequential<T> {
@@ -223,7 +220,6 @@ impl<T: Float> Sequential<T> {
             tape: Tape::new(),
             rng: StdRng::seed_from_u64(rand::random()),
             scratch: Scratch::default(),
-            params_on_tape: false,
         }
     }
 
@@ -243,7 +239,6 @@ impl<T: Float> Model<T> {
     }
     /// The network, mutable (to set weights).
     pub fn net_mut(&mut self) -> &mut Sequential<T> {
-        self.params_on_tape = false;
         &mut self.net
     }
     /// The optimizer.
@@ -262,7 +257,7 @@ impl<T: Float> Model<T> {
     pub fn metrics(&self) -> &[Metric] {
         &self.metrics
     }
-    /// Reseeds the generator that shuffles the training rows.
+    /// Reseeds the generator that shuffles the training rows and feeds the random layers.
     pub fn set_seed(&mut self, seed: u64) {
         self.rng = StdRng::seed_from_u64(seed);
     }
