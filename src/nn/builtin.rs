@@ -10,8 +10,9 @@ use serde_json::{json, Value};
 /// Keras' `Activation` layer: an [`Activation`] is itself a layer applying the function.
 ///
 /// ```
+/// use tapegrad::layers;
 /// use tapegrad::nn::{Activation, Dense, Sequential};
-/// let net = Sequential::<f64>::with_seed(2, vec![Dense::new(3).into(), Activation::Relu.into()], 0);
+/// let net = Sequential::<f64>::with_seed(2, layers![Dense::new(3), Activation::Relu], 0);
 /// assert_eq!(net.layer_names().collect::<Vec<_>>(), ["dense", "activation"]);
 /// ```
 impl<T: Float> Layer<T> for Activation {

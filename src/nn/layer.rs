@@ -118,7 +118,7 @@ impl<'a, T: Float> dyn Layer<T> + 'a {
 }
 
 /// Boxes any layer as `Box<dyn Layer<T>>`, what a [`Sequential`](super::Sequential) holds: mix
-/// layer types in one list with `.into_layer()` (the built-in layers also take `.into()`).
+/// layer types in one list with `.into_layer()` or the [`layers!`](crate::layers) macro.
 pub trait IntoLayer<T: Float> {
     /// The layer, boxed.
     fn into_layer(self) -> Box<dyn Layer<T>>;
@@ -131,7 +131,23 @@ impl<T: Float, L: Layer<T> + 'static> IntoLayer<T> for L {
 }
 
 
-/// `.into()` for the built-in layers.
+/// A list of layers of mixed types, each boxed: `layers![Dense::new(8), Dropout::new(0.5)]` is
+/// `vec![Dense::new(8).into_layer(), Dropout::new(0.5).into_layer()]`.
+///
+/// ```
+/// use tapegrad::layers;
+/// use tapegrad::nn::{Dense, Dropout, Sequential};
+/// let net = Sequential::<f64>::with_seed(4, layers![Dense::new(8), Dropout::new(0.5), Dense::new(1)], 0);
+/// assert_eq!(net.layer_names().collect::<Vec<_>>(), ["dense", "dropout", "dense_1"]);
+/// ```
+#[macro_export]
+macro_rules! layers {
+    ($($layer:expr),* $(,)?) => {
+        vec![$($crate::nn::IntoLayer::into_layer($layer)),*]
+    };
+}
+
+/// `.into()` for the built-in layers (where the target type is known).
 macro_rules! into_box {
     ($($l:ty),*) => {$(
         impl<T: Float> From<$l> for Box<dyn Layer<T>> {

@@ -29,8 +29,9 @@ fn check_rate(layer: &'static str, rate: f64) -> Result<f64, ArgumentError> {
 /// in inference it is the identity.
 ///
 /// ```
+/// use tapegrad::layers;
 /// use tapegrad::nn::{Dense, Dropout, Sequential};
-/// let net = Sequential::<f64>::with_seed(4, vec![Dense::new(8).into(), Dropout::new(0.5).into(), Dense::new(1).into()], 0);
+/// let net = Sequential::<f64>::with_seed(4, layers![Dense::new(8), Dropout::new(0.5), Dense::new(1)], 0);
 /// assert_eq!(net.layer_names().collect::<Vec<_>>(), ["dense", "dropout", "dense_1"]);
 /// assert!(Dropout::try_new(1.0).is_err());
 /// ```

@@ -65,8 +65,8 @@ impl<T: Float> Sequential<T> {
     }
 
     /// Builds the layers with weights drawn from `StdRng::seed_from_u64(seed)`, in layer order
-    /// (kernel, then bias): the same seed gives the same model. Mix layer types with `.into()`:
-    /// `vec![Dense::new(8).into(), Dropout::new(0.5).into(), Dense::new(1).into()]`.
+    /// (kernel, then bias): the same seed gives the same model. Mix layer types with the
+    /// [`layers!`](crate::layers) macro: `layers![Dense::new(8), Dropout::new(0.5), Dense::new(1)]`.
     /// Panics (naming the layer) when the input width is zero or a layer cannot be built.
     #[track_caller]
     pub fn with_seed<L: Into<Box<dyn Layer<T>>>>(input_width: usize, layers: Vec<L>, seed: u64) -> Self {

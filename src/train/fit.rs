@@ -1,6 +1,7 @@
 //! `fit`, `evaluate` and `predict`.
 
 use super::progress::Progress;
+use super::weights::{check_sample_weight, class_weights_for, rows, split_point};
 use super::{FitConfig, History, Logs, LossFn, Model, TrainError};
 use crate::metrics::{Metric, MetricState};
 use crate::nn::{Activation, Lent, Sequential};
@@ -145,6 +146,7 @@ fn score<T: Float>(
     loss: &LossFn<T>,
     x: &Tensor<T>,
     y: &Tensor<T>,
+    weights: Option<&[T]>,
     layout: Layout,
     batch_size: usize,
     states: &mut [MetricState],
@@ -158,7 +160,11 @@ fn score<T: Float>(
         let b = end - start;
         let yb = &y.data()[start * tw..end * tw];
         let yv = out.tape().leaf(&layout.y_shape(b), yb, false);
-        sum += loss.call(yv, out).item().to_f64() * b as f64;
+        let l = match weights {
+            Some(w) => loss.call_weighted(yv, out, out.tape().leaf(&[b], &w[start..end], false)),
+            None => loss.call(yv, out),
+        };
+        sum += l.item().to_f64() * b as f64;
         out.with_data(|p| states.iter_mut().for_each(|s| s.update(yb, tw, p, out_width)));
     });
     sum / layout.rows as f64
@@ -179,8 +185,39 @@ impl<T: Float> Model<T> {
             return Err(TrainError::Config("fit: batch_size must be at least 1".into()));
         }
         let Model { net, loss, optimizer, metrics, tape, rng, scratch } = self;
-        let layout = check_data(net, loss, x, Some(y), "training")?;
-        let mut val = match config.validation_data {
+        let full = check_data(net, loss, x, Some(y), "training")?;
+        let at = split_point(full.rows, config.validation_split)?;
+        let mut weights = match (config.sample_weight, config.class_weight) {
+            (Some(_), Some(_)) => {
+                return Err(TrainError::argument("class_weight", "given with sample_weight", "pass one of sample_weight and class_weight, as Keras does"))
+            }
+            (Some(w), None) => Some(check_sample_weight(w, full.rows)?),
+            _ => None,
+        };
+        // Keras' validation_split: the last rows, before any shuffling; validation_data wins.
+        let held_out = match at.filter(|_| config.validation_data.is_none()) {
+            Some(at) => Some((rows(x, 0, at), rows(y, 0, at), rows(x, at, full.rows), rows(y, at, full.rows), at)),
+            None => None,
+        };
+        let (x, y, layout, val_weights) = match &held_out {
+            Some((tx, ty, _, _, at)) => {
+                let vw = weights.as_mut().map(|w| w.split_off(*at));
+                (tx, ty, Layout { rows: *at, ..full }, vw)
+            }
+            None => (x, y, full, None),
+        };
+        if let Some(cw) = config.class_weight {
+            weights = Some(class_weights_for(cw, y, layout.rows)?);
+        }
+        if weights.is_some() && loss.per_sample_len(y, &layout.y_shape(2), net.output_width()) != 2 {
+            return Err(TrainError::argument(
+                "sample_weight",
+                "given",
+                format!("the loss {:?} gives one value per batch, not one per sample, so it cannot be weighted", loss.name()),
+            ));
+        }
+        let val_data = config.validation_data.or(held_out.as_ref().map(|(_, _, vx, vy, _)| (vx, vy)));
+        let mut val = match val_data {
             Some((vx, vy)) => {
                 let vl = check_data(net, loss, vx, Some(vy), "validation")?;
                 Some((vx, vy, vl, resolve_metrics(metrics, net, loss, vy, vl)))
@@ -214,11 +251,16 @@ impl<T: Float> Model<T> {
                 let b = rows.len();
                 scratch.x.clear();
                 scratch.y.clear();
+                scratch.w.clear();
                 for &r in rows {
                     scratch.x.extend_from_slice(&x.data()[r * width..(r + 1) * width]);
                     scratch.y.extend_from_slice(&y.data()[r * tw..(r + 1) * tw]);
+                    if let Some(w) = &weights {
+                        scratch.w.push(w[r]);
+                    }
                 }
-                let value = train_step(&mut lent, loss, &mut **optimizer, rng, &scratch.x, &scratch.y, layout, b, |p| {
+                let w = weights.as_ref().map(|_| &scratch.w[..]);
+                let value = train_step(&mut lent, loss, &mut **optimizer, rng, &scratch.x, &scratch.y, w, layout, b, |p| {
                     states.iter_mut().for_each(|s| s.update(&scratch.y, tw, p, out_width))
                 });
                 if !value.is_finite() {
@@ -234,7 +276,7 @@ impl<T: Float> Model<T> {
             logs.clear();
             fill_logs(&mut logs, loss_sum / seen as f64, &names, &states, "");
             if let Some((vx, vy, vl, vstates)) = val.as_mut() {
-                let vloss = score(&mut lent, out_width, loss, vx, vy, *vl, config.batch_size, vstates);
+                let vloss = score(&mut lent, out_width, loss, vx, vy, val_weights.as_deref(), *vl, config.batch_size, vstates);
                 fill_logs(&mut logs, vloss, &names, vstates, "val_");
             }
             progress.end_epoch(&logs);
@@ -266,7 +308,7 @@ impl<T: Float> Model<T> {
     pub fn train_on_batch(&mut self, x: &Tensor<T>, y: &Tensor<T>) -> Result<f64, TrainError> {
         let Model { net, loss, optimizer, tape, rng, .. } = self;
         let layout = check_data(net, loss, x, Some(y), "training")?;
-        let value = train_step(&mut net.lend(tape), loss, &mut **optimizer, rng, x.data(), y.data(), layout, layout.rows, |_| {});
+        let value = train_step(&mut net.lend(tape), loss, &mut **optimizer, rng, x.data(), y.data(), None, layout, layout.rows, |_| {});
         if !value.is_finite() {
             return Err(TrainError::Diverged { epoch: 0, batch: 1, loss: value, history: History::new() });
         }
@@ -276,14 +318,51 @@ impl<T: Float> Model<T> {
     /// Keras' `evaluate`: the loss and every metric on `(x, y)`, computed in batches of
     /// `batch_size` and averaged weighted by batch size.
     pub fn evaluate(&mut self, x: &Tensor<T>, y: &Tensor<T>, batch_size: usize) -> Result<Logs, TrainError> {
+        self.evaluate_inner(x, y, None, batch_size)
+    }
+
+    /// Keras' `evaluate(x, y, sample_weight=w)`: each batch's loss is `sum(w_i * loss_i) / batch`,
+    /// averaged over batches weighted by batch size (so the loss is `sum(w_i * loss_i) / rows`).
+    /// Metrics are not weighted.
+    ///
+    /// ```
+    /// use tapegrad::nn::{Dense, Sequential};
+    /// use tapegrad::optim::Sgd;
+    /// use tapegrad::train::LossFn;
+    /// use tapegrad::Tensor;
+    /// let net = Sequential::<f64>::with_seed(1, vec![Dense::new(1).use_bias(false)], 0);
+    /// let mut model = net.compile(LossFn::named("mse").unwrap(), Sgd::new(0.1), &[]);
+    /// model.net_mut().parameters_mut()[0].fill(0.0); // predicts 0
+    /// let (x, y) = (Tensor::from_vec(vec![1.0, 2.0], &[2, 1]), Tensor::from_vec(vec![1.0, 3.0], &[2, 1]));
+    /// let w = Tensor::from_vec(vec![2.0, 0.0], &[2]);
+    /// let logs = model.evaluate_weighted(&x, &y, &w, 32).unwrap();
+    /// assert_eq!(logs["loss"], (2.0 * 1.0 + 0.0 * 9.0) / 2.0);
+    /// ```
+    ///
+    /// # Errors
+    /// As [`evaluate`](Self::evaluate), and a `sample_weight` that is not one finite,
+    /// non-negative value per row, or a loss that gives no value per sample.
+    pub fn evaluate_weighted(&mut self, x: &Tensor<T>, y: &Tensor<T>, sample_weight: &Tensor<T>, batch_size: usize) -> Result<Logs, TrainError> {
+        self.evaluate_inner(x, y, Some(sample_weight), batch_size)
+    }
+
+    fn evaluate_inner(&mut self, x: &Tensor<T>, y: &Tensor<T>, sample_weight: Option<&Tensor<T>>, batch_size: usize) -> Result<Logs, TrainError> {
         if batch_size == 0 {
             return Err(TrainError::Config("evaluate: batch_size must be at least 1".into()));
         }
         let Model { net, loss, metrics, tape, .. } = self;
         let layout = check_data(net, loss, x, Some(y), "evaluation")?;
+        let weights = sample_weight.map(|w| check_sample_weight(w, layout.rows)).transpose()?;
+        if weights.is_some() && loss.per_sample_len(y, &layout.y_shape(2), net.output_width()) != 2 {
+            return Err(TrainError::argument(
+                "sample_weight",
+                "given",
+                format!("the loss {:?} gives one value per batch, not one per sample, so it cannot be weighted", loss.name()),
+            ));
+        }
         let mut states = resolve_metrics(metrics, net, loss, y, layout);
         let out_width = net.output_width();
-        let value = score(&mut net.lend(tape), out_width, loss, x, y, layout, batch_size, &mut states);
+        let value = score(&mut net.lend(tape), out_width, loss, x, y, weights.as_deref(), layout, batch_size, &mut states);
         let mut logs = Logs::new();
         fill_logs(&mut logs, value, &log_names(metrics), &states, "");
         Ok(logs)
@@ -313,6 +392,7 @@ fn train_step<T: Float>(
     rng: &mut StdRng,
     x: &[T],
     y: &[T],
+    w: Option<&[T]>,
     layout: Layout,
     b: usize,
     on_output: impl FnOnce(&[T]),
@@ -323,7 +403,10 @@ fn train_step<T: Float>(
     let xv = t.leaf(&[b, x.len() / b], x, false);
     let yv = t.leaf(&layout.y_shape(b), y, false);
     let out = lent.call(&params, xv, true, Some(rng));
-    let mut l = loss.call(yv, out.output);
+    let mut l = match w {
+        Some(w) => loss.call_weighted(yv, out.output, t.leaf(&[b], w, false)),
+        None => loss.call(yv, out.output),
+    };
     for &term in &out.losses {
         l = l + term;
     }
