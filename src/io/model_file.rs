@@ -164,8 +164,9 @@ impl Architecture {
         Ok(Architecture { dtype, input_width, layers: specs })
     }
 
-    /// The network the architecture describes, its layers made by `registry` (weights drawn
-    /// from seed 0, to be replaced by the file's).
+    /// The network the architecture describes, its layers made by `registry`, with the weights'
+    /// names and shapes but no values yet (nothing is allocated before the file's tensors are
+    /// checked against them; then `fill_parameters`).
     pub fn build<T: Float>(&self, registry: &LayerRegistry<T>) -> Result<Sequential<T>, ModelFileError> {
         let bad = |i: usize, what: String| model_err(format!("{ARCHITECTURE_KEY}: layer {i}: {what}"));
         let mut layers = Vec::with_capacity(self.layers.len());
@@ -173,7 +174,7 @@ impl Architecture {
             let layer = registry.from_config(&l.class_name, &Value::Object(l.config.clone())).map_err(|e| bad(i, e))?;
             layers.push((layer, Some(l.name.clone())));
         }
-        Sequential::build_named(self.input_width, layers, 0).map_err(|e| model_err(format!("{ARCHITECTURE_KEY}: {e}")))
+        Sequential::build_named(self.input_width, layers, 0, true).map_err(|e| model_err(format!("{ARCHITECTURE_KEY}: {e}")))
     }
 }
 
@@ -292,7 +293,7 @@ pub(crate) fn model_from_safetensors<T: Float>(file: &SafeTensors, registry: &La
     let arch = architecture_of(file)?;
     let mut net = arch.build(registry)?;
     let weights = read_weights::<T>(file, &arch, &net)?;
-    net.set_parameters(&weights);
+    net.fill_parameters(&weights);
     let metadata = file.metadata().iter().filter(|(k, _)| !k.starts_with(RESERVED_PREFIX)).map(|(k, v)| (k.clone(), v.clone())).collect();
     Ok(SavedModel { model: net, metadata, dtype: arch.dtype })
 }

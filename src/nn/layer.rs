@@ -165,14 +165,28 @@ pub struct Builder<'a, T: Float> {
     pub(crate) store: &'a mut ParamStore<T>,
     pub(crate) rng: &'a mut StdRng,
     pub(crate) layer: &'a str,
+    /// Shapes only, no values (reading a file: the weights come from it).
+    pub(crate) dry: bool,
+    /// A weight too large to address, found in a dry build.
+    pub(crate) overflow: Option<String>,
 }
 
 impl<T: Float> Builder<'_, T> {
     /// Adds a weight `name` of `shape` drawn from `init`; `trainable: false` makes it state the
     /// optimizer leaves alone (moving statistics), saved with the model all the same.
     pub fn add_weight(&mut self, name: &str, shape: &[usize], init: Init, trainable: bool) -> Param {
+        let full = format!("{}/{name}", self.layer);
+        if self.dry {
+            return match self.store.add_shape(full.clone(), shape, trainable) {
+                Some(p) => p,
+                None => {
+                    self.overflow.get_or_insert(format!("weight {full:?} of shape {shape:?} is too large"));
+                    self.store.add_shape(full, &[0], trainable).expect("an empty weight fits")
+                }
+            };
+        }
         let value = init.sample::<T, _>(shape, self.rng);
-        self.store.add(format!("{}/{name}", self.layer), value, trainable)
+        self.store.add(full, value, trainable)
     }
 
     /// The name the model gave the layer.
@@ -236,7 +250,7 @@ type Constructor<T> = Box<dyn Fn(&Value) -> Result<Box<dyn Layer<T>>, String> + 
 /// let mut registry = LayerRegistry::<f64>::new();
 /// registry.register("MyDense", |config| Ok(Box::new(Dense::from_config(config)?)));
 /// assert!(registry.contains("MyDense") && registry.contains("Dropout"));
-/// let layer = registry.from_config("Dense", &serde_json::json!({"units": 2})).unwrap();
+/// let layer = registry.from_config("Dense", &serde_json::json!({"units": 2, "activation": "relu", "use_bias": true})).unwrap();
 /// assert_eq!(layer.class_name(), "Dense");
 /// ```
 pub struct LayerRegistry<T: Float> {

@@ -81,11 +81,13 @@ impl<T: Float> Sequential<T> {
     /// # Errors
     /// A zero input width, two layers with one name, or a layer whose `build` refuses its input.
     pub fn try_with_seed<L: Into<Box<dyn Layer<T>>>>(input_width: usize, layers: Vec<L>, seed: u64) -> Result<Self, String> {
-        Self::build_named(input_width, layers.into_iter().map(|l| (l.into(), None)).collect(), seed)
+        Self::build_named(input_width, layers.into_iter().map(|l| (l.into(), None)).collect(), seed, false)
     }
 
     /// Builds the layers, each under the given name or, for `None`, its own or Keras' default.
-    pub(crate) fn build_named(input_width: usize, layers: Vec<(Box<dyn Layer<T>>, Option<String>)>, seed: u64) -> Result<Self, String> {
+    /// A `dry` build records the weights' names and shapes without values: the caller then
+    /// checks them against a file and sets them with [`fill_parameters`](Self::fill_parameters).
+    pub(crate) fn build_named(input_width: usize, layers: Vec<(Box<dyn Layer<T>>, Option<String>)>, seed: u64, dry: bool) -> Result<Self, String> {
         if input_width == 0 {
             return Err("the input width must be at least 1".into());
         }
@@ -112,8 +114,11 @@ impl<T: Float> Sequential<T> {
                 return Err(format!("layer {i} ('{name}'): the name is used by an earlier layer"));
             }
             let first = store.len();
-            let mut b = Builder { store: &mut store, rng: &mut rng, layer: &name };
+            let mut b = Builder { store: &mut store, rng: &mut rng, layer: &name, dry, overflow: None };
             let out = layer.build(&shape, &mut b).map_err(|e| format!("layer {i} ('{name}') {e}"))?;
+            if let Some(e) = b.overflow {
+                return Err(format!("layer {i} ('{name}'): {e}"));
+            }
             built.push(Built { layer, name, output_shape: out.clone(), params: first..store.len() });
             shape = out;
         }
@@ -130,7 +135,7 @@ impl<T: Float> Sequential<T> {
         self.layers.last().map_or(self.input_width, |l| l.output_shape.iter().product())
     }
 
-    /// The layers, in order (downcast with [`downcast_ref`](dyn Layer::downcast_ref)).
+    /// The layers, in order (downcast one with `layer.downcast_ref::<Dense>()`).
     pub fn layers(&self) -> impl Iterator<Item = &dyn Layer<T>> + '_ {
         self.layers.iter().map(|l| &*l.layer)
     }
@@ -184,6 +189,15 @@ impl<T: Float> Sequential<T> {
             assert_eq!(v.shape(), &info.shape[..], "Sequential::set_parameters: {} has shape {:?}, got {:?}", info.name, &info.shape[..], v.shape());
             self.store.get_mut(Param(i)).copy_from_slice(v.data());
         }
+    }
+
+    /// Sets every parameter of a dry build from `values` (in slot order, shapes checked by the caller).
+    pub(crate) fn fill_parameters(&mut self, values: &[Tensor<T>]) {
+        let mut all = Vec::with_capacity(self.store.count());
+        for v in values {
+            all.extend_from_slice(v.data());
+        }
+        self.store.fill(all);
     }
 
     /// Total number of weights (trainable and not).

@@ -108,6 +108,25 @@ impl<T: Float> ParamStore<T> {
         Param(self.infos.len() - 1)
     }
 
+    /// Appends a parameter's description without its values (a model being read from a file,
+    /// whose weights are checked against these shapes before any is allocated). `None` when the
+    /// store's size would overflow. The store is unusable until [`fill`](Self::fill).
+    pub(crate) fn add_shape(&mut self, name: String, shape: &[usize], trainable: bool) -> Option<Param> {
+        let len = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d))?;
+        let offset = self.count;
+        self.count = self.count.checked_add(len)?;
+        self.infos.push(ParamInfo { name, shape: shape.into(), offset, len, trainable });
+        Some(Param(self.infos.len() - 1))
+    }
+
+    /// Sets every value of a store made by [`add_shape`](Self::add_shape): `values` in handle order.
+    #[track_caller]
+    pub(crate) fn fill(&mut self, values: Vec<T>) {
+        self.check_home("fill");
+        assert_eq!(values.len(), self.count, "ParamStore::fill: {} values for {} weights", values.len(), self.count);
+        self.values = values;
+    }
+
     /// Number of parameters.
     pub fn len(&self) -> usize {
         self.infos.len()
