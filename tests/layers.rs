@@ -142,7 +142,8 @@ fn activity_regularization_adds_its_penalty_to_the_loss() {
     let h = first.forward(&tape, tape.constant(x.clone())).value();
     let out = net.forward(&tape, tape.constant(x.clone())).value();
     let mse = out.data().iter().zip(y.data()).map(|(p, t)| (p - t) * (p - t)).sum::<f64>() / 32.0;
-    let penalty = l1 * h.data().iter().map(|v| v.abs()).sum::<f64>() + l2 * h.data().iter().map(|v| v * v).sum::<f64>();
+    // Keras 3 divides an activity penalty by the batch size.
+    let penalty = (l1 * h.data().iter().map(|v| v.abs()).sum::<f64>() + l2 * h.data().iter().map(|v| v * v).sum::<f64>()) / 32.0;
     let mut model = net.compile(LossFn::named("mse").unwrap(), Sgd::new(0.0), &[]);
     let got = model.train_on_batch(&x, &y).unwrap();
     assert!((got - (mse + penalty)).abs() < 1e-12, "{got} vs {mse} + {penalty}");

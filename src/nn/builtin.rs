@@ -40,9 +40,9 @@ fn activation_from_config(config: &Value) -> Result<Activation, String> {
     }
 }
 
-/// Keras' `ActivityRegularization(l1, l2)`: the identity, adding `l1 * sum(|x|) + l2 * sum(x^2)`
-/// of its input to the training loss (Keras 3 adds the sum over the batch as it is, without
-/// dividing by the batch size).
+/// Keras' `ActivityRegularization(l1, l2)`: the identity, adding `(l1 * sum(|x|) + l2 * sum(x^2))
+/// / batch_size` of its input to the training loss, as Keras 3 does with an activity
+/// regularizer (the sums run over the whole batch).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ActivityRegularization {
     l1: f64,
@@ -87,15 +87,16 @@ impl<T: Float> Layer<T> for ActivityRegularization {
     }
     fn forward<'t>(&self, x: Var<'t, T>, ctx: &mut Ctx<'_, 't, T>) -> Var<'t, T> {
         if ctx.training() {
-            let mut terms = Vec::with_capacity(2);
-            if self.l1 != 0.0 {
-                terms.push(x.abs().sum() * T::from_f64(self.l1));
-            }
-            if self.l2 != 0.0 {
-                terms.push((x * x).sum() * T::from_f64(self.l2));
-            }
-            for t in terms {
-                ctx.add_loss(t);
+            // As Keras' L1L2: l1 * sum|x| + l2 * sum x^2, then divided by the batch size.
+            let batch = T::from_f64(x.shape().first().copied().unwrap_or(1).max(1) as f64);
+            let l1 = (self.l1 != 0.0).then(|| x.abs().sum() * T::from_f64(self.l1));
+            let l2 = (self.l2 != 0.0).then(|| (x * x).sum() * T::from_f64(self.l2));
+            let total = match (l1, l2) {
+                (Some(a), Some(b)) => Some(a + b),
+                (a, b) => a.or(b),
+            };
+            if let Some(total) = total {
+                ctx.add_loss(total / batch);
             }
         }
         x
