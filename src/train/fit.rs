@@ -449,9 +449,9 @@ mod tests {
         net.compile(LossFn::named("mse").unwrap(), optimizer, &[])
     }
 
-    /// Keeping the parameters on the tape between steps changes no number: a model whose copy is
-    /// dropped before every step (through `net_mut`) ends with the same weights and losses, for
-    /// the fused SGD update and for an optimizer using the default mirrored update.
+    /// Lending the parameters to the tape and taking them back changes no number: a model whose
+    /// parameters are reached through `net_mut` between every step ends with the same weights
+    /// and losses as one that is not, for SGD (two-thread update of large slots) and Adam.
     #[test]
     fn parameters_kept_on_the_tape_train_as_fresh_copies() {
         let (x, y) = data();
