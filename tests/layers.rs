@@ -147,8 +147,16 @@ fn activity_regularization_adds_its_penalty_to_the_loss() {
     let mut model = net.compile(LossFn::named("mse").unwrap(), Sgd::new(0.0), &[]);
     let got = model.train_on_batch(&x, &y).unwrap();
     assert!((got - (mse + penalty)).abs() < 1e-12, "{got} vs {mse} + {penalty}");
-    // Inference leaves it out.
-    assert!((model.evaluate(&x, &y, 32).unwrap()["loss"] - mse).abs() < 1e-12);
+    // Evaluation counts it too, as Keras' val_loss does; per batch, over that batch's size.
+    assert!((model.evaluate(&x, &y, 32).unwrap()["loss"] - (mse + penalty)).abs() < 1e-12);
+    let per_batch: f64 = (0..4)
+        .map(|k| {
+            let hb = &h.data()[k * 32..(k + 1) * 32];
+            (l1 * hb.iter().map(|v| v.abs()).sum::<f64>() + l2 * hb.iter().map(|v| v * v).sum::<f64>()) / 8.0 * 8.0
+        })
+        .sum::<f64>()
+        / 32.0;
+    assert!((model.evaluate(&x, &y, 8).unwrap()["loss"] - (mse + per_batch)).abs() < 1e-12);
 }
 
 #[test]

@@ -41,8 +41,8 @@ fn activation_from_config(config: &Value) -> Result<Activation, String> {
 }
 
 /// Keras' `ActivityRegularization(l1, l2)`: the identity, adding `(l1 * sum(|x|) + l2 * sum(x^2))
-/// / batch_size` of its input to the training loss, as Keras 3 does with an activity
-/// regularizer (the sums run over the whole batch).
+/// / batch_size` of its input to the loss, as Keras 3 does with an activity regularizer (the sums
+/// run over the whole batch), in training and in evaluation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ActivityRegularization {
     l1: f64,
@@ -86,7 +86,7 @@ impl<T: Float> Layer<T> for ActivityRegularization {
         Ok(input_shape.to_vec())
     }
     fn forward<'t>(&self, x: Var<'t, T>, ctx: &mut Ctx<'_, 't, T>) -> Var<'t, T> {
-        if ctx.training() {
+        {
             // As Keras' L1L2: l1 * sum|x| + l2 * sum x^2, then divided by the batch size.
             let batch = T::from_f64(x.shape().first().copied().unwrap_or(1).max(1) as f64);
             let l1 = (self.l1 != 0.0).then(|| x.abs().sum() * T::from_f64(self.l1));

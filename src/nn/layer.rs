@@ -66,8 +66,9 @@ pub trait Layer<T: Float>: LayerClone<T> + fmt::Debug + Send {
     /// handed back to the constructor registered for [`class_name`](Self::class_name).
     fn config(&self) -> Value;
 
-    /// Penalty terms this layer adds to the training loss after `forward`, such as weight
-    /// regularizers (`ctx.param(kernel)` turned into `l2 * sum(w^2)`). The default is none.
+    /// Penalty terms this layer adds to the loss after `forward`, such as weight regularizers
+    /// (`ctx.param(kernel)` turned into `l2 * sum(w^2)`); counted in training and evaluation, as
+    /// Keras does. The default is none.
     fn penalties<'t>(&self, ctx: &Ctx<'_, 't, T>) -> Vec<Var<'t, T>> {
         let _ = ctx;
         Vec::new()
@@ -226,7 +227,8 @@ impl<'a, 't, T: Float> Ctx<'a, 't, T> {
         self.rng.as_deref_mut().expect("Ctx::rng: this forward pass was given no random generator")
     }
 
-    /// Adds a term to the training loss (Keras' `add_loss`), e.g. an activity penalty.
+    /// Adds a term to the loss (Keras' `add_loss`), e.g. an activity penalty; `fit`,
+    /// `evaluate` and validation add it to the data loss.
     pub fn add_loss(&mut self, term: Var<'t, T>) {
         self.losses.push(term);
     }

@@ -27,7 +27,8 @@ pub type ParamVars<'t, T> = SmallVec<[Var<'t, T>; 16]>;
 pub struct Output<'t, T: Float> {
     /// The model's output.
     pub output: Var<'t, T>,
-    /// Terms to add to the training loss (activity penalties, weight penalties).
+    /// Terms to add to the loss (activity penalties, weight penalties), in training and in
+    /// evaluation alike, as Keras adds them to `loss` and `val_loss`.
     pub losses: Vec<Var<'t, T>>,
     /// Non-trainable weights and their new values, applied after a training step.
     pub updates: Vec<(Param, Var<'t, T>)>,
@@ -246,7 +247,7 @@ impl<T: Float> Sequential<T> {
     }
 }
 
-/// Runs `layers` on `x`, then gathers their penalties (in training).
+/// Runs `layers` on `x`, then gathers their penalties.
 #[track_caller]
 fn run<'t, T: Float>(layers: &[Built<T>], params: &[Var<'t, T>], x: Var<'t, T>, training: bool, rng: Option<&mut StdRng>) -> Output<'t, T> {
     let mut ctx = Ctx { params, training, rng, losses: Vec::new(), updates: Vec::new() };
@@ -254,11 +255,10 @@ fn run<'t, T: Float>(layers: &[Built<T>], params: &[Var<'t, T>], x: Var<'t, T>, 
     for l in layers {
         h = l.layer.forward(h, &mut ctx);
     }
-    if training {
-        for l in layers {
-            let extra = l.layer.penalties(&ctx);
-            ctx.losses.extend(extra);
-        }
+    // Keras counts every penalty in evaluation too (`val_loss` includes them).
+    for l in layers {
+        let extra = l.layer.penalties(&ctx);
+        ctx.losses.extend(extra);
     }
     Output { output: h, losses: ctx.losses, updates: ctx.updates }
 }

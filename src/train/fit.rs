@@ -4,9 +4,8 @@ use super::progress::Progress;
 use super::weights::{check_sample_weight, class_weights_for, rows, split_point};
 use super::{FitConfig, History, Logs, LossFn, Model, TrainError};
 use crate::metrics::{Metric, MetricState};
-use crate::nn::{Activation, Lent, Sequential};
+use crate::nn::{Activation, Lent, Output, Sequential};
 use crate::optim::Optimizer;
-use crate::tape::Var;
 use crate::tensor::{Float, Tensor};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -122,7 +121,7 @@ fn forward_batches<T: Float>(
     lent: &mut Lent<'_, T>,
     x: &Tensor<T>,
     batch_size: usize,
-    mut f: impl for<'t> FnMut(usize, usize, Var<'t, T>),
+    mut f: impl for<'t> FnMut(usize, usize, Output<'t, T>),
 ) {
     let width = x.shape()[1];
     let rows = x.shape()[0];
@@ -133,7 +132,7 @@ fn forward_batches<T: Float>(
         let params = lent.params();
         t.no_grad(|| {
             let xv = t.leaf(&[end - start, width], &x.data()[start * width..end * width], false);
-            f(start, end, lent.call(&params, xv, false, None).output);
+            f(start, end, lent.call(&params, xv, false, None));
         });
     }
 }
@@ -156,14 +155,18 @@ fn score<T: Float>(
     for s in states.iter_mut() {
         s.reset();
     }
-    forward_batches(lent, x, batch_size, |start, end, out| {
+    forward_batches(lent, x, batch_size, |start, end, call| {
+        let out = call.output;
         let b = end - start;
         let yb = &y.data()[start * tw..end * tw];
         let yv = out.tape().leaf(&layout.y_shape(b), yb, false);
-        let l = match weights {
+        let mut l = match weights {
             Some(w) => loss.call_weighted(yv, out, out.tape().leaf(&[b], &w[start..end], false)),
             None => loss.call(yv, out),
         };
+        for &term in &call.losses {
+            l = l + term;
+        }
         sum += l.item().to_f64() * b as f64;
         out.with_data(|p| states.iter_mut().for_each(|s| s.update(yb, tw, p, out_width)));
     });
@@ -374,7 +377,7 @@ impl<T: Float> Model<T> {
         let layout = check_data(net, loss, x, None, "prediction")?;
         let out_width = net.output_width();
         let mut result = Vec::with_capacity(layout.rows * out_width);
-        forward_batches(&mut net.lend(tape), x, 32, |_, _, out| out.with_data(|p| result.extend_from_slice(p)));
+        forward_batches(&mut net.lend(tape), x, 32, |_, _, call| call.output.with_data(|p| result.extend_from_slice(p)));
         Ok(Tensor::from_vec(result, &[layout.rows, out_width]))
     }
 }
