@@ -273,7 +273,10 @@ mod tests {
         let w = store.add("w", Tensor::from_vec(vec![1.0, 2.0], &[2]), true);
         let c = store.add("c", Tensor::from_vec(vec![3.0], &[1]), false);
         let mut tape = Tape::new();
+        // Lending moves the buffer itself: the tape reads the very memory the store owned.
+        let buffer = store.values.as_ptr();
         tape.lend_params(&mut store);
+        assert_eq!(tape.arena.borrow().values.as_ptr(), buffer);
         {
             let p = tape.region_vars();
             let _ = (p[w.0] * 3.0).sum().backward();
