@@ -52,14 +52,6 @@ pub trait Optimizer<T: Float> {
     /// Panics when a slot's length changes between calls or `grad` does not match `param`.
     fn update(&mut self, slot: usize, param: &mut [T], grad: &[T]);
 
-    /// [`update`](Self::update), then the new values copied into `mirror` (a second copy of the
-    /// parameter, such as the one the training loop keeps on its tape). An optimizer may fuse the
-    /// two passes; the result must equal `update` followed by a copy.
-    fn update_mirrored(&mut self, slot: usize, param: &mut [T], grad: &[T], mirror: &mut [T]) {
-        self.update(slot, param, grad);
-        mirror.copy_from_slice(param);
-    }
-
     /// Forgets every state buffer and the step count.
     fn reset(&mut self);
 
