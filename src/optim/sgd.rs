@@ -1,6 +1,6 @@
 //! Stochastic gradient descent with optional (Nesterov) momentum.
 
-use super::{base_methods, check_lengths, Base, keras_cast, Optimizer, SlotState};
+use super::{base_methods, clip_builders, LearningRate, check_lengths, Base, keras_cast, Optimizer, SlotState};
 use crate::tensor::Float;
 
 /// Slots of at least this many weights are updated by two threads in `update_mirrored`.
@@ -42,7 +42,7 @@ impl<T: Float> Default for Sgd<T> {
 
 impl<T: Float> Sgd<T> {
     /// Plain SGD with the given learning rate.
-    pub fn new(learning_rate: f64) -> Self {
+    pub fn new(learning_rate: impl Into<LearningRate>) -> Self {
         Sgd {
             base: Base::new(learning_rate),
             momentum: 0.0,
@@ -68,6 +68,7 @@ impl<T: Float> Sgd<T> {
         self.base.weight_decay = weight_decay;
         self
     }
+    clip_builders!();
 }
 
 impl<T: Float> Optimizer<T> for Sgd<T> {
@@ -75,7 +76,7 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
         "sgd"
     }
     base_methods!();
-    fn update(&mut self, slot: usize, param: &mut [T], grad: &[T]) {
+    fn update_step(&mut self, slot: usize, param: &mut [T], grad: &[T]) {
         check_lengths("SGD", slot, param, grad);
         self.base.decay(param);
         let lr = T::from_f64(self.base.learning_rate);
@@ -99,7 +100,7 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
     fn update_mirrored(&mut self, slot: usize, param: &mut [T], grad: &[T], mirror: &mut [T]) {
         check_lengths("SGD", slot, param, grad);
         assert_eq!(mirror.len(), param.len(), "SGD: slot {slot}'s mirror has {} values, the parameter {}", mirror.len(), param.len());
-        if self.momentum != 0.0 {
+        if self.momentum != 0.0 || self.base.clipping.is_active() {
             self.update(slot, param, grad);
             mirror.copy_from_slice(param);
             return;
