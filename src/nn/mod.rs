@@ -11,12 +11,18 @@
 //! ```
 
 mod activation;
+mod constraints;
 mod dense;
 mod init;
+mod normalization;
+mod regularizers;
 mod sequential;
 mod summary;
 
 pub use activation::Activation;
+pub use constraints::{Constraint, ConstraintError, NORM_EPSILON};
 pub use dense::Dense;
 pub use init::Init;
+pub use normalization::{batch_norm, layer_norm, BatchNormConfig, BatchNormOutput, LayerNormConfig};
+pub use regularizers::{OrthogonalMode, Regularizer, RegularizerError};
 pub use sequential::{ParamVars, Sequential};
