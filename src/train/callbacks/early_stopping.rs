@@ -18,7 +18,7 @@ const NAME: &str = "EarlyStopping";
 ///
 /// ```
 /// use tapegrad::train::callbacks::{EarlyStopping, Mode};
-/// let cb = EarlyStopping::new("val_accuracy").mode(Mode::Max).patience(3).min_delta(0.01).restore_best_weights(true);
+/// let cb = EarlyStopping::<f64>::new("val_accuracy").mode(Mode::Max).patience(3).min_delta(0.01).restore_best_weights(true);
 /// assert_eq!(cb.best(), None);
 /// ```
 pub struct EarlyStopping<T: Float> {

@@ -283,3 +283,8 @@ macro_rules! each {
 impl<T: Float> Callback<T> for CallbackList<T> {
     each!(on_train_begin, on_train_end, on_epoch_begin, on_epoch_end, on_train_batch_begin, on_train_batch_end);
 }
+
+/// The training guide, `docs/training.md`: its examples run as doc-tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/training.md")]
+pub struct TrainingGuide;
