@@ -52,13 +52,14 @@ fn drive(cb: &mut dyn Callback<f64>, opt: &mut dyn Optimizer<f64>, monitor: &str
     let mut logs = Logs::new();
     cb.on_train_begin(&mut CallbackContext::new(0, epochs, &mut logs, opt, &mut model))?;
     let (mut epochs_run, mut lr_per_epoch) = (0, Vec::new());
-    for epoch in 0..epochs {
+    assert!(values.len() >= epochs, "{} monitor values for {epochs} epochs", values.len());
+    for (epoch, &value) in values.iter().enumerate().take(epochs) {
         let mut logs = Logs::new();
         cb.on_epoch_begin(&mut CallbackContext::new(epoch, epochs, &mut logs, opt, &mut model))?;
         lr_per_epoch.push(opt.learning_rate());
         model.w = vec![Tensor::scalar(epoch as f64)];
         epochs_run += 1;
-        let mut logs: Logs = [(monitor.to_string(), values[epoch]), ("loss".to_string(), 1.0)].into_iter().collect();
+        let mut logs: Logs = [(monitor.to_string(), value), ("loss".to_string(), 1.0)].into_iter().collect();
         let mut ctx = CallbackContext::new(epoch, epochs, &mut logs, opt, &mut model);
         cb.on_epoch_end(&mut ctx)?;
         if ctx.stop_requested() {

@@ -25,13 +25,13 @@ fn arg_u(args: &Value, key: &str) -> u64 {
 /// Builds the schedule a fixture case names from Keras' constructor arguments.
 fn schedule(name: &str, args: &Value) -> Box<dyn LearningRateSchedule> {
     let lr0 = || arg_f(args, "initial_learning_rate", None);
-    let b = |x: bool| args.get(x.then_some("staircase").unwrap_or("cycle")).and_then(Value::as_bool).unwrap_or(false);
+    let flag = |key: &str| args.get(key).and_then(Value::as_bool).unwrap_or(false);
     match name {
         "ExponentialDecay" => Box::new(
-            ExponentialDecay::new(lr0(), arg_u(args, "decay_steps"), arg_f(args, "decay_rate", None)).unwrap().staircase(b(true)),
+            ExponentialDecay::new(lr0(), arg_u(args, "decay_steps"), arg_f(args, "decay_rate", None)).unwrap().staircase(flag("staircase")),
         ),
         "InverseTimeDecay" => Box::new(
-            InverseTimeDecay::new(lr0(), arg_u(args, "decay_steps"), arg_f(args, "decay_rate", None)).unwrap().staircase(b(true)),
+            InverseTimeDecay::new(lr0(), arg_u(args, "decay_steps"), arg_f(args, "decay_rate", None)).unwrap().staircase(flag("staircase")),
         ),
         "PiecewiseConstantDecay" => {
             let bounds: Vec<u64> = args["boundaries"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
@@ -43,7 +43,7 @@ fn schedule(name: &str, args: &Value) -> Box<dyn LearningRateSchedule> {
                 .unwrap()
                 .end_learning_rate(arg_f(args, "end_learning_rate", Some(0.0001)))
                 .power(arg_f(args, "power", Some(1.0)))
-                .cycle(b(false)),
+                .cycle(flag("cycle")),
         ),
         "CosineDecay" => {
             let mut s = CosineDecay::new(lr0(), arg_u(args, "decay_steps")).unwrap().alpha(arg_f(args, "alpha", Some(0.0)));

@@ -139,10 +139,9 @@ impl Constraint {
         let (axis, scale): (&[isize], Box<dyn Fn(T) -> T>) = match self {
             Constraint::NonNeg => {
                 for x in w.iter_mut() {
-                    // Keras multiplies by (w >= 0), so a negative weight becomes (-)0.
-                    if !(*x >= T::ZERO) {
-                        *x = *x * T::ZERO;
-                    }
+                    // Keras multiplies by (w >= 0): a negative weight becomes -0, NaN stays NaN.
+                    let keep = if *x >= T::ZERO { T::ONE } else { T::ZERO };
+                    *x *= keep;
                 }
                 return;
             }
@@ -176,7 +175,7 @@ impl Constraint {
         for s in sums.iter_mut() {
             *s = scale(s.sqrt());
         }
-        for_each_index(shape, &kept_strides, |flat, k| w[flat] = w[flat] * sums[k]);
+        for_each_index(shape, &kept_strides, |flat, k| w[flat] *= sums[k]);
     }
 
     /// [`apply`](Self::apply) to a tensor.

@@ -90,8 +90,8 @@ impl Clipping {
         let norm = sq.sqrt();
         let c = T::from_f64(c);
         let scale = c * (T::ONE / norm).min(T::ONE / c);
-        // Keras adds (G - G) so an infinite or NaN norm makes the scale NaN.
-        Some(scale + (norm - norm))
+        // Keras adds (G - G), so an infinite or NaN norm makes the scale NaN.
+        Some(if norm.is_finite() { scale } else { T::from_f64(f64::NAN) })
     }
 
     /// `true` unless `None`.

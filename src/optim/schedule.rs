@@ -74,7 +74,11 @@ macro_rules! real {
 real!(f32);
 real!(f64);
 
-/// The precision a schedule computes in (see the [module documentation](self)).
+/// The precision a schedule computes in. Keras builds a schedule from Python floats, and
+/// `ops.convert_to_tensor` makes those float32 tensors, so Keras computes every schedule in float32
+/// even when the model is float64; `Float32` (the default) does the same, matching Keras' rates to
+/// the last bit. `Float64` computes the same formulas in double precision (what Keras gives when
+/// the arguments are float64 scalars).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Precision {
     /// As Keras with Python-float arguments: every operation in `f32` (the default).
