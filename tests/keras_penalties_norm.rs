@@ -41,6 +41,7 @@ fn regularizer_values_and_gradients_match_keras() {
         let label = format!("regularizer case {ci} {name} {}", case["args"]);
         let r = regularizer(name, &case["args"]);
         assert_eq!(r.name(), name);
+        assert_eq!(Regularizer::from_keras(name, &case["args"]).unwrap(), r, "{label}: from_keras");
         let tape = Tape::<f64>::new();
         let w = tape.var(tensor(&case["W"], "W"));
         let p = r.penalty(w);
@@ -90,6 +91,7 @@ fn constraints_match_keras() {
             other => panic!("unknown constraint {other}"),
         };
         assert_eq!(c.name(), name);
+        assert_eq!(Constraint::from_keras(name, a).unwrap(), c, "case {ci}: from_keras");
         let mut w = tensor(&case["W"], "W");
         let before = w.clone();
         c.apply_tensor(&mut w);
@@ -97,6 +99,18 @@ fn constraints_match_keras() {
         assert_close(w.data(), &array(&case["result"], "result").0, 1e-9, &format!("constraint case {ci} {name} {a}"));
     }
     assert_eq!(kinds.len(), 4);
+}
+
+#[test]
+fn bad_serialized_penalties_and_constraints_are_errors_naming_them() {
+    let e = Regularizer::from_keras("L2", &serde_json::json!({"l3": 0.1})).unwrap_err().to_string();
+    assert!(e.contains("l3"), "{e}");
+    let e = Regularizer::from_keras("L1", &serde_json::json!({"l1": -0.1})).unwrap_err().to_string();
+    assert!(e.contains("l1") && e.contains("-0.1"), "{e}");
+    let e = Constraint::from_keras("UnitNorm", &serde_json::json!({"axis": "rows"})).unwrap_err().to_string();
+    assert!(e.contains("axis") && e.contains("rows"), "{e}");
+    let e = Constraint::from_keras("MaxNorm2", &serde_json::json!({})).unwrap_err().to_string();
+    assert!(e.contains("MaxNorm2"), "{e}");
 }
 
 #[test]

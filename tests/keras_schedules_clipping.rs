@@ -211,3 +211,36 @@ fn clipping_arguments_in_keras_configs() {
     let r = std::panic::catch_unwind(|| Sgd::<f64>::new(0.1).clipnorm(1.0).clipvalue(1.0));
     assert!(r.is_err(), "the builders refuse a second kind of clipping");
 }
+
+/// The serialized form (Keras' class name and constructor arguments) builds the same schedules,
+/// alone and as an optimizer config's learning_rate.
+#[test]
+fn schedules_from_keras_configs_match_keras() {
+    let root = fixture();
+    for (ci, case) in cases(&root, "schedules").iter().enumerate() {
+        let name = case["schedule"].as_str().unwrap();
+        let args = case["args"].as_object().unwrap();
+        let lr = tapegrad::optim::schedule_from_keras(name, args).unwrap_or_else(|e| panic!("case {ci}: {e}"));
+        let steps: Vec<u64> = case["steps"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
+        let got: Vec<f64> = steps.iter().map(|&k| lr.at(k)).collect();
+        assert_close(&got, &array(&case["lr_float32"], "lr_float32").0, 1e-9, &format!("case {ci} {name} from config"));
+        let cfg = serde_json::json!({"learning_rate": {"module": "keras.optimizers.schedules", "class_name": name,
+                                      "config": case["args"], "registered_name": null}, "momentum": 0.0});
+        let mut opt = from_keras_config::<f64>("sgd", cfg.as_object().unwrap()).unwrap();
+        assert_eq!(opt.schedule().map(|s| s.name()), Some(name));
+        let mut w = vec![0.0];
+        for &k in &steps[..5] {
+            let before = w[0];
+            opt.step(&mut [&mut w], &[&[-1.0]]);
+            assert_eq!(w[0] - before, lr.at(k), "case {ci}: update {k}");
+        }
+    }
+    let bad = serde_json::json!({"initial_learning_rate": 0.1, "decay_steps": 10, "decay_rat": 0.5});
+    let e = tapegrad::optim::schedule_from_keras("ExponentialDecay", bad.as_object().unwrap()).unwrap_err();
+    assert!(e.to_string().contains("decay_rat"), "{e}");
+    let bad = serde_json::json!({"learning_rate": {"class_name": "StepDecay", "config": {}}});
+    let e = from_keras_config::<f64>("adam", bad.as_object().unwrap()).err().unwrap();
+    assert!(e.to_string().contains("StepDecay"), "{e}");
+    let neg = serde_json::json!({"learning_rate": -0.1});
+    assert!(from_keras_config::<f64>("sgd", neg.as_object().unwrap()).is_err());
+}

@@ -109,6 +109,56 @@ impl Constraint {
         Ok(Constraint::UnitNorm { axis: axis.to_vec() })
     }
 
+    /// From Keras' serialized form: the class name (`"MaxNorm"`, `"MinMaxNorm"`, `"NonNeg"`,
+    /// `"UnitNorm"`) and its `get_config()` arguments (missing ones take Keras' defaults; `axis` an
+    /// integer or a list). An unknown class or argument, or a bad value, is an error naming it.
+    ///
+    /// ```
+    /// use tapegrad::nn::Constraint;
+    /// let args = serde_json::json!({"max_value": 1.0, "axis": 0});
+    /// assert_eq!(Constraint::from_keras("MaxNorm", &args).unwrap(), Constraint::max_norm(1.0, &[0]).unwrap());
+    /// assert!(Constraint::from_keras("MaxNorm", &serde_json::json!({"max_value": -1.0})).is_err());
+    /// ```
+    pub fn from_keras(class_name: &str, args: &serde_json::Value) -> Result<Self, ConstraintError> {
+        let empty = serde_json::Map::new();
+        let map = match args {
+            serde_json::Value::Null => &empty,
+            v => v.as_object().ok_or_else(|| ConstraintError(format!("{class_name}: arguments must be an object (got {v})")))?,
+        };
+        let known: &[&str] = match class_name {
+            "MaxNorm" => &["max_value", "axis"],
+            "MinMaxNorm" => &["min_value", "max_value", "rate", "axis"],
+            "NonNeg" => &[],
+            "UnitNorm" => &["axis"],
+            other => {
+                return Err(ConstraintError(format!("unknown constraint '{other}'; known: MaxNorm, MinMaxNorm, NonNeg, UnitNorm")))
+            }
+        };
+        if let Some(k) = map.keys().find(|k| !known.contains(&k.as_str())) {
+            return Err(ConstraintError(format!("{class_name}: unknown argument '{k}'; known: {}", known.join(", "))));
+        }
+        let num = |key: &str, default: f64| -> Result<f64, ConstraintError> {
+            match map.get(key) {
+                None | Some(serde_json::Value::Null) => Ok(default),
+                Some(v) => v.as_f64().ok_or_else(|| ConstraintError(format!("{class_name}: argument '{key}' must be a number (got {v})"))),
+            }
+        };
+        let bad_axis = |v: &serde_json::Value| ConstraintError(format!("{class_name}: argument 'axis' must be an integer or a list of them (got {v})"));
+        let axis: Vec<isize> = match map.get("axis") {
+            None | Some(serde_json::Value::Null) => vec![0],
+            Some(serde_json::Value::Array(items)) => {
+                items.iter().map(|x| x.as_i64().map(|a| a as isize).ok_or_else(|| bad_axis(x))).collect::<Result<_, _>>()?
+            }
+            Some(v) => vec![v.as_i64().ok_or_else(|| bad_axis(v))? as isize],
+        };
+        match class_name {
+            "MaxNorm" => Constraint::max_norm(num("max_value", 2.0)?, &axis),
+            "MinMaxNorm" => Constraint::min_max_norm(num("min_value", 0.0)?, num("max_value", 1.0)?, num("rate", 1.0)?, &axis),
+            "NonNeg" => Ok(Constraint::NonNeg),
+            _ => Constraint::unit_norm(&axis),
+        }
+    }
+
     /// Keras' class name.
     pub fn name(&self) -> &'static str {
         match self {

@@ -100,6 +100,64 @@ impl Regularizer {
         Ok(Regularizer::Orthogonal { factor, mode })
     }
 
+    /// From Keras' serialized form: the class name (`"L1"`, `"L2"`, `"L1L2"`,
+    /// `"OrthogonalRegularizer"`) and its `get_config()` arguments (missing ones take Keras'
+    /// defaults: 0.01 for `l1` / `l2` of L1 and L2, 0 for L1L2's, `factor` 0.01, mode rows). An
+    /// unknown class or argument, or a bad value, is an error naming it.
+    ///
+    /// ```
+    /// use tapegrad::nn::Regularizer;
+    /// let args = serde_json::json!({"l2": 0.01});
+    /// assert_eq!(Regularizer::from_keras("L2", &args).unwrap(), Regularizer::L2(0.01));
+    /// assert!(Regularizer::from_keras("L3", &args).is_err());
+    /// ```
+    pub fn from_keras(class_name: &str, args: &serde_json::Value) -> Result<Self, RegularizerError> {
+        let empty = serde_json::Map::new();
+        let map = match args {
+            serde_json::Value::Null => &empty,
+            v => v.as_object().ok_or_else(|| RegularizerError(format!("{class_name}: arguments must be an object (got {v})")))?,
+        };
+        let known: &[&str] = match class_name {
+            "L1" => &["l1"],
+            "L2" => &["l2"],
+            "L1L2" => &["l1", "l2"],
+            "OrthogonalRegularizer" => &["factor", "mode"],
+            other => {
+                return Err(RegularizerError(format!(
+                    "unknown regularizer '{other}'; known: L1, L2, L1L2, OrthogonalRegularizer"
+                )))
+            }
+        };
+        if let Some(k) = map.keys().find(|k| !known.contains(&k.as_str())) {
+            return Err(RegularizerError(format!("{class_name}: unknown argument '{k}'; known: {}", known.join(", "))));
+        }
+        let num = |key: &str, default: f64| -> Result<f64, RegularizerError> {
+            match map.get(key) {
+                None | Some(serde_json::Value::Null) => Ok(default),
+                Some(v) => v
+                    .as_f64()
+                    .ok_or_else(|| RegularizerError(format!("{class_name}: argument '{key}' must be a number (got {v})"))),
+            }
+        };
+        match class_name {
+            "L1" => Regularizer::l1(num("l1", 0.01)?),
+            "L2" => Regularizer::l2(num("l2", 0.01)?),
+            "L1L2" => Regularizer::l1_l2(num("l1", 0.0)?, num("l2", 0.0)?),
+            _ => {
+                let mode = match map.get("mode").and_then(serde_json::Value::as_str).unwrap_or("rows") {
+                    "rows" => OrthogonalMode::Rows,
+                    "columns" => OrthogonalMode::Columns,
+                    m => {
+                        return Err(RegularizerError(format!(
+                            "OrthogonalRegularizer: argument 'mode' must be 'rows' or 'columns' (got '{m}')"
+                        )))
+                    }
+                };
+                Regularizer::orthogonal(num("factor", 0.01)?, mode)
+            }
+        }
+    }
+
     /// Keras' class name.
     pub fn name(&self) -> &'static str {
         match self {

@@ -1,5 +1,6 @@
 //! Building an optimizer from a Keras config (`optimizer.get_config()` as JSON).
 
+use super::schedule_config::learning_rate_from_keras;
 use super::{Adagrad, Adam, AdamW, Clipping, Optimizer, RmsProp, Sgd};
 use crate::tensor::Float;
 use serde_json::{Map, Value};
@@ -81,7 +82,9 @@ const COMMON: &[&str] = &[
 /// `"adagrad"`, any case) from its config object. Every key Keras writes is mapped; an unknown key,
 /// a value of the wrong kind, or an active feature tapegrad lacks (EMA, loss scaling, gradient
 /// accumulation) is an error naming it. `clipnorm`, `clipvalue` and `global_clipnorm` set the
-/// optimizer's [`Clipping`] (at most one of them, a number > 0).
+/// optimizer's [`Clipping`] (at most one of them, a number > 0). `learning_rate` is a number or a
+/// serialized schedule (`{"class_name": "CosineDecay", "config": {...}}`, see
+/// [`schedule_from_keras`](super::schedule_from_keras)).
 ///
 /// ```
 /// use tapegrad::optim::from_keras_config;
@@ -126,14 +129,14 @@ pub fn from_keras_config<T: Float + 'static>(
         .map_err(|e| OptimError(format!("{name} config: {e}")))?;
     Ok(match name.as_str() {
         "sgd" => Box::new(
-            Sgd::new(r.f64("learning_rate", 0.01)?)
+            Sgd::new(learning_rate_from_keras(&name, config.get("learning_rate"), 0.01)?)
                 .momentum(r.f64("momentum", 0.0)?)
                 .nesterov(r.bool("nesterov", false)?)
                 .weight_decay(wd)
                 .with_clipping(clip),
         ),
         "adam" | "adamw" => {
-            let adam = Adam::new(r.f64("learning_rate", 0.001)?)
+            let adam = Adam::new(learning_rate_from_keras(&name, config.get("learning_rate"), 0.001)?)
                 .beta_1(r.f64("beta_1", 0.9)?)
                 .beta_2(r.f64("beta_2", 0.999)?)
                 .epsilon(r.f64("epsilon", 1e-7)?)
@@ -149,7 +152,7 @@ pub fn from_keras_config<T: Float + 'static>(
             }
         }
         "rmsprop" => Box::new(
-            RmsProp::new(r.f64("learning_rate", 0.001)?)
+            RmsProp::new(learning_rate_from_keras(&name, config.get("learning_rate"), 0.001)?)
                 .rho(r.f64("rho", 0.9)?)
                 .momentum(r.f64("momentum", 0.0)?)
                 .epsilon(r.f64("epsilon", 1e-7)?)
@@ -158,7 +161,7 @@ pub fn from_keras_config<T: Float + 'static>(
                 .with_clipping(clip),
         ),
         _ => Box::new(
-            Adagrad::new(r.f64("learning_rate", 0.001)?)
+            Adagrad::new(learning_rate_from_keras(&name, config.get("learning_rate"), 0.001)?)
                 .initial_accumulator_value(r.f64("initial_accumulator_value", 0.1)?)
                 .epsilon(r.f64("epsilon", 1e-7)?)
                 .weight_decay(wd)

@@ -25,6 +25,7 @@ mod clipping;
 mod config;
 mod rmsprop;
 mod schedule;
+mod schedule_config;
 mod sgd;
 
 pub use adagrad::Adagrad;
@@ -36,6 +37,7 @@ pub use schedule::{
     CosineDecay, CosineDecayRestarts, ExponentialDecay, InverseTimeDecay, LearningRate, LearningRateSchedule,
     PiecewiseConstantDecay, PolynomialDecay, Precision,
 };
+pub use schedule_config::schedule_from_keras;
 pub use sgd::Sgd;
 
 use crate::tensor::Float;
