@@ -73,6 +73,12 @@ impl<T: Float> Optimizer<T> for Adagrad<T> {
             *w -= lr * g / (*a + eps).sqrt();
         }
     }
+    fn keras_config(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = self.base.keras_config("adagrad");
+        m.insert("initial_accumulator_value".into(), self.initial_accumulator_value.into());
+        m.insert("epsilon".into(), self.epsilon.into());
+        m
+    }
     fn reset(&mut self) {
         self.base.iterations = 0;
         self.accumulator.clear();

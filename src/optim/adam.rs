@@ -114,6 +114,14 @@ impl<T: Float> Optimizer<T> for Adam<T> {
             param[i] -= (m[i] * alpha) / (denom_v.sqrt() + eps);
         }
     }
+    fn keras_config(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = self.base.keras_config(if self.name == "adamw" { "adamw" } else { "adam" });
+        m.insert("beta_1".into(), self.beta_1.into());
+        m.insert("beta_2".into(), self.beta_2.into());
+        m.insert("epsilon".into(), self.epsilon.into());
+        m.insert("amsgrad".into(), self.amsgrad.into());
+        m
+    }
     fn reset(&mut self) {
         self.base.iterations = 0;
         self.m.clear();
@@ -220,6 +228,9 @@ impl<T: Float> Optimizer<T> for AdamW<T> {
     }
     fn update_step(&mut self, slot: usize, param: &mut [T], grad: &[T]) {
         self.0.update_step(slot, param, grad);
+    }
+    fn keras_config(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.0.keras_config()
     }
     fn reset(&mut self) {
         self.0.reset();

@@ -156,6 +156,18 @@ pub trait Optimizer<T: Float> {
         mirror.copy_from_slice(param);
     }
 
+    /// The optimizer as Keras' `get_config()` writes it: `name`, `learning_rate` (a number, or the
+    /// schedule as `{"class_name", "config"}`), `weight_decay`, the three clipping keys and the
+    /// optimizer's own hyperparameters, so [`from_keras_config`] rebuilds the same optimizer (for
+    /// saving it in a model file). The default, for an optimizer outside this crate, has only the
+    /// name and the current learning rate.
+    fn keras_config(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = serde_json::Map::new();
+        m.insert("name".into(), self.name().into());
+        m.insert("learning_rate".into(), self.learning_rate().into());
+        m
+    }
+
     /// Forgets every state buffer and the step count.
     fn reset(&mut self);
 
@@ -196,6 +208,32 @@ impl Base {
             LearningRate::Schedule(s) => (s.rate(0), Some(s)),
         };
         Base { learning_rate, schedule, weight_decay: None, clipping: Clipping::None, iterations: 0 }
+    }
+
+    /// The keys every optimizer's Keras config has: name, learning rate (or schedule), weight decay
+    /// and clipping.
+    pub fn keras_config(&self, name: &str) -> serde_json::Map<String, serde_json::Value> {
+        use serde_json::{json, Value};
+        let mut m = serde_json::Map::new();
+        m.insert("name".into(), name.into());
+        let lr = match &self.schedule {
+            Some(s) => json!({"module": "keras.optimizers.schedules", "class_name": s.name(), "config": s.config(),
+                              "registered_name": Value::Null}),
+            None => self.learning_rate.into(),
+        };
+        m.insert("learning_rate".into(), lr);
+        m.insert("weight_decay".into(), self.weight_decay.map_or(Value::Null, Value::from));
+        let (mut norm, mut value, mut global) = (Value::Null, Value::Null, Value::Null);
+        match self.clipping {
+            Clipping::Norm(c) => norm = c.into(),
+            Clipping::Value(v) => value = v.into(),
+            Clipping::GlobalNorm(c) => global = c.into(),
+            Clipping::None => {}
+        }
+        m.insert("clipnorm".into(), norm);
+        m.insert("global_clipnorm".into(), global);
+        m.insert("clipvalue".into(), value);
+        m
     }
 
     /// Sets the clipping; panics naming both when another kind is already set.

@@ -113,6 +113,14 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
             }
         }
     }
+    fn keras_config(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = self.base.keras_config("rmsprop");
+        m.insert("rho".into(), self.rho.into());
+        m.insert("momentum".into(), self.momentum.into());
+        m.insert("epsilon".into(), self.epsilon.into());
+        m.insert("centered".into(), self.centered.into());
+        m
+    }
     fn reset(&mut self) {
         self.base.iterations = 0;
         self.velocity.clear();

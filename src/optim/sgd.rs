@@ -123,6 +123,12 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
             step_mirrored(param, mirror, grad, lr);
         }
     }
+    fn keras_config(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = self.base.keras_config("SGD");
+        m.insert("momentum".into(), self.momentum.into());
+        m.insert("nesterov".into(), self.nesterov.into());
+        m
+    }
     fn reset(&mut self) {
         self.base.iterations = 0;
         self.velocity.clear();
