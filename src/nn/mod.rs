@@ -15,10 +15,13 @@
 
 mod activation;
 mod builtin;
+mod constraints;
 mod dense;
 mod init;
 mod layer;
 mod noise;
+mod normalization;
+mod regularizers;
 mod sequential;
 mod summary;
 
@@ -30,3 +33,6 @@ pub use layer::{ArgumentError, Builder, Ctx, IntoLayer, Layer, LayerClone, Layer
 pub use noise::{Dropout, GaussianDropout, GaussianNoise};
 pub use sequential::{Output, ParamVars, Sequential};
 pub(crate) use sequential::Lent;
+pub use constraints::{Constraint, ConstraintError, NORM_EPSILON};
+pub use normalization::{batch_norm, layer_norm, BatchNormConfig, BatchNormOutput, LayerNormConfig};
+pub use regularizers::{OrthogonalMode, Regularizer, RegularizerError};

@@ -1,6 +1,6 @@
 //! Stochastic gradient descent with optional (Nesterov) momentum.
 
-use super::{base_methods, check_lengths, Base, keras_cast, Optimizer, SlotState};
+use super::{base_methods, clip_builders, LearningRate, check_lengths, Base, keras_cast, Optimizer, SlotState};
 use crate::tensor::Float;
 
 /// Slots of at least this many weights take plain SGD's step on two threads.
@@ -41,7 +41,7 @@ impl<T: Float> Default for Sgd<T> {
 
 impl<T: Float> Sgd<T> {
     /// Plain SGD with the given learning rate.
-    pub fn new(learning_rate: f64) -> Self {
+    pub fn new(learning_rate: impl Into<LearningRate>) -> Self {
         Sgd {
             base: Base::new(learning_rate),
             momentum: 0.0,
@@ -67,6 +67,7 @@ impl<T: Float> Sgd<T> {
         self.base.weight_decay = weight_decay;
         self
     }
+    clip_builders!();
 }
 
 impl<T: Float> Optimizer<T> for Sgd<T> {
@@ -74,7 +75,7 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
         "sgd"
     }
     base_methods!();
-    fn update(&mut self, slot: usize, param: &mut [T], grad: &[T]) {
+    fn update_step(&mut self, slot: usize, param: &mut [T], grad: &[T]) {
         check_lengths("SGD", slot, param, grad);
         self.base.decay(param);
         let lr = T::from_f64(self.base.learning_rate);
@@ -104,6 +105,12 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
                 *w += *v;
             }
         }
+    }
+    fn keras_config(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = self.base.keras_config("SGD");
+        m.insert("momentum".into(), self.momentum.into());
+        m.insert("nesterov".into(), self.nesterov.into());
+        m
     }
     fn reset(&mut self) {
         self.base.iterations = 0;

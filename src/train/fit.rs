@@ -5,7 +5,7 @@ use super::weights::{check_sample_weight, class_weights_for, rows, split_point};
 use super::{FitConfig, History, Logs, LossFn, Model, TrainError};
 use crate::metrics::{Metric, MetricState};
 use crate::nn::{Activation, Lent, Output, Sequential};
-use crate::optim::Optimizer;
+use crate::optim::{Clipping, Optimizer};
 use crate::tensor::{Float, Tensor};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -420,7 +420,22 @@ fn train_step<T: Float>(
     out.output.with_data(on_output);
     let grads = l.backward();
     optimizer.begin_step();
-    lent.update_trainable(&params, &grads, |slot, values, g| optimizer.update(slot, values, g));
+    match optimizer.clipping() {
+        // global_clipnorm scales every gradient by one factor from all of them together.
+        clip @ Clipping::GlobalNorm(_) => {
+            let mut all: Vec<Vec<T>> = Vec::new();
+            lent.update_trainable(&params, &grads, |_, _, g| all.push(g.to_vec()));
+            let refs: Vec<&[T]> = all.iter().map(Vec::as_slice).collect();
+            let scale = clip.global_scale(&refs);
+            let mut buf = Vec::new();
+            lent.update_trainable(&params, &grads, |slot, values, g| {
+                buf.clear();
+                buf.extend(g.iter().map(|&v| scale.map_or(v, |s| v * s)));
+                optimizer.update_step(slot, values, &buf)
+            });
+        }
+        _ => lent.update_trainable(&params, &grads, |slot, values, g| optimizer.update(slot, values, g)),
+    }
     drop(grads);
     lent.apply_updates(&out.updates);
     value

@@ -22,6 +22,7 @@
 //! assert!(logs["mae"] < 1e-3);
 //! ```
 
+pub mod callbacks;
 mod error;
 mod fit;
 mod history;
