@@ -39,7 +39,7 @@ pub(crate) fn class_ids<T: Float>(
         } else if l < 0 || l >= classes as i64 {
             let ign = ignore.map_or(String::new(), |c| format!(" and is not the ignored class {c}"));
             return Err(LossError(format!(
-                "{loss}: y_true label {l} at position {i} is outside 0..{classes}{ign}"
+                "{loss}: y_true label {l} at row {i} is outside 0..{classes}{ign}"
             )));
         } else {
             ids.push(l as usize);
