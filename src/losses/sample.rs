@@ -74,7 +74,8 @@ pub fn sample_batch<R: Rng + ?Sized>(kind: LossKind, rows: usize, classes: usize
             let mut p = uniform(rng, -1.0, 1.0, n);
             for row in p.chunks_exact_mut(classes) {
                 let norm = row.iter().map(|v| v * v).sum::<f64>().sqrt().max(1e-3);
-                row.iter_mut().for_each(|v| *v /= norm);
+                // Norm 0.8: a row's distance to itself (read when remove_diagonal is false) is off the kink at 0.
+                row.iter_mut().for_each(|v| *v *= 0.8 / norm);
             }
             return (Tensor::from_vec(t, &[rows]), Tensor::from_vec(p, &shape));
         }
@@ -113,7 +114,8 @@ pub fn sample_batch<R: Rng + ?Sized>(kind: LossKind, rows: usize, classes: usize
             let p = uniform(rng, -1.0, 1.0, rows * parts * width);
             return (Tensor::from_vec(t, &[rows]), Tensor::from_vec(p, &[rows, parts * width]));
         }
-        PoissonNll => ((0..n).map(|_| rng.gen_range(0..5) as f64).collect(), uniform(rng, -1.0, 1.0, n)),
+        // Positive rates serve both log_input settings.
+        PoissonNll => ((0..n).map(|_| rng.gen_range(0..5) as f64).collect(), uniform(rng, 0.2, 1.5, n)),
         SoftMargin => ((0..n).map(|_| if rng.gen::<bool>() { 1.0 } else { -1.0 }).collect(), uniform(rng, -2.0, 2.0, n)),
         MultilabelSoftMargin => ((0..n).map(|_| if rng.gen::<bool>() { 1.0 } else { 0.0 }).collect(), uniform(rng, -2.0, 2.0, n)),
         SmoothL1 | Quantile => {
