@@ -17,6 +17,9 @@ pub fn list() -> Result<(), String> {
         }
         println!("    formula: {}", info.formula);
         println!("    options: {}", info.options.join(", "));
+        if info.inputs != ["y_true", "y_pred"] {
+            println!("    inputs: {} (packed along y_pred's last axis by `call`)", info.inputs.join(", "));
+        }
     }
     Ok(())
 }

@@ -124,7 +124,7 @@ fn label_rows<T: Float>(loss: &str, y_true: Var<'_, T>, n: usize, classes: usize
             // Keras: labels padded at the end with the blank 0.
             None => {
                 let len = row.iter().filter(|&&v| v != blank as i64).count();
-                if row[..len].iter().any(|&v| v == blank as i64) {
+                if row[..len].contains(&(blank as i64)) {
                     return Err(LossError(format!("{loss}: y_true row {b} has a padding 0 before a label: {row:?}")));
                 }
                 len

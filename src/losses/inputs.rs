@@ -116,7 +116,7 @@ pub(crate) fn pick<'t, T: Float>(x: Var<'t, T>, axis: usize, idx: &[usize]) -> V
 pub(crate) fn split_last<'t, T: Float>(loss: &str, x: Var<'t, T>, parts: usize, what: &str) -> Result<Vec<Var<'t, T>>, LossError> {
     let s = x.shape();
     let w = *s.last().unwrap_or(&0);
-    if s.is_empty() || w % parts != 0 || w == 0 {
+    if s.is_empty() || !w.is_multiple_of(parts) || w == 0 {
         return Err(LossError(format!(
             "{loss}: y_pred of shape {:?} cannot be split into {parts} equal parts along its last axis ({what})",
             &s[..]

@@ -54,7 +54,7 @@ pub(crate) fn triplet_margin<'t, T: Float>(a: Var<'t, T>, p: Var<'t, T>, n: Var<
     let name = "triplet_margin";
     same_shape(name, ["anchor", "positive"], a, p)?;
     same_shape(name, ["anchor", "negative"], a, n)?;
-    if !(opts.p >= 1.0) {
+    if opts.p.is_nan() || opts.p < 1.0 {
         return Err(LossError(format!("{name}: p is {}, expected a norm degree >= 1", opts.p)));
     }
     let d_ap = pairwise_distance(a, p, opts.p, opts.eps);

@@ -121,10 +121,10 @@ pub(crate) fn tweedie<'t, T: Float>(y_true: Var<'t, T>, y_pred: Var<'t, T>, opts
         return Err(super::LossError(format!("{name}: power is {p}, expected a number in (1, 2)")));
     }
     let t = align(name, y_true, y_pred);
-    if let Some((i, v)) = y_pred.with_data(|d| d.iter().enumerate().find(|(_, v)| !(**v > T::ZERO)).map(|(i, v)| (i, *v))) {
+    if let Some((i, v)) = y_pred.with_data(|d| d.iter().enumerate().find(|(_, v)| v.is_nan() || **v <= T::ZERO).map(|(i, v)| (i, *v))) {
         return Err(super::LossError(format!("{name}: y_pred element {i} is {v}; predictions must be positive")));
     }
-    if let Some((i, v)) = t.with_data(|d| d.iter().enumerate().find(|(_, v)| !(**v >= T::ZERO)).map(|(i, v)| (i, *v))) {
+    if let Some((i, v)) = t.with_data(|d| d.iter().enumerate().find(|(_, v)| v.is_nan() || **v < T::ZERO).map(|(i, v)| (i, *v))) {
         return Err(super::LossError(format!("{name}: y_true element {i} is {v}; targets must be >= 0")));
     }
     // y^(2-p) is a constant (targets carry no gradient here); 0^(2-p) = 0.

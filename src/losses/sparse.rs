@@ -139,6 +139,10 @@ fn torch_class_axis(loss: &str, sp: &[usize]) -> Result<usize, LossError> {
     }
 }
 
+/// `weighted_nll`'s result: the losses, the kept targets' summed weights, the kept mask, the
+/// class weights.
+type WeightedNll<'t, T> = (Var<'t, T>, f64, Vec<bool>, Vec<f64>);
+
 /// The weighted negative log-likelihood of picked entries, for `nll` and `cross_entropy`:
 /// `-w[t] x[t]` (0 where ignored), the kept targets' weights summed, and the mask.
 fn weighted_nll<'t, T: Float>(
@@ -146,7 +150,7 @@ fn weighted_nll<'t, T: Float>(
     y_true: Var<'t, T>,
     x: Var<'t, T>,
     opts: &LossOptions,
-) -> Result<(Var<'t, T>, f64, Vec<bool>, Vec<f64>), LossError> {
+) -> Result<WeightedNll<'t, T>, LossError> {
     let sp = x.shape();
     let a = torch_class_axis(loss, &sp)?;
     let w = class_weights(loss, opts, sp[a])?;

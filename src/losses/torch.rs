@@ -30,7 +30,7 @@ pub(crate) fn gaussian_nll<'t, T: Float>(y_true: Var<'t, T>, y_pred: Var<'t, T>,
             &sp[..]
         )));
     };
-    if let Some((i, v)) = var.with_data(|d| d.iter().enumerate().find(|(_, v)| !(**v > T::ZERO) || !v.is_finite()).map(|(i, v)| (i, *v))) {
+    if let Some((i, v)) = var.with_data(|d| d.iter().enumerate().find(|(_, v)| **v <= T::ZERO || !v.is_finite()).map(|(i, v)| (i, *v))) {
         return Err(LossError(format!("{name}: var element {i} is {v}; variances must be positive and finite")));
     }
     let e = T::from_f64(opts.eps);
@@ -93,7 +93,7 @@ pub(crate) fn multilabel_soft_margin<'t, T: Float>(y_true: Var<'t, T>, y_pred: V
 /// `beta = 0` is `|e|`.
 pub(crate) fn smooth_l1<'t, T: Float>(y_true: Var<'t, T>, y_pred: Var<'t, T>, opts: &LossOptions) -> Result<PerSample<'t, T>, LossError> {
     let beta = opts.beta;
-    if !(beta >= 0.0) {
+    if beta.is_nan() || beta < 0.0 {
         return Err(LossError(format!("smooth_l1: beta is {beta}, expected a number >= 0")));
     }
     let t = align("smooth_l1", y_true, y_pred);

@@ -8,7 +8,7 @@ impl Loss {
     /// columns: class ids (sparse categorical, generalized and PyTorch cross-entropy, `nll`,
     /// `circle`) must be integers below `output_width` (shape `(n,)` or `(n, 1)`; an ignored class
     /// passes), the losses of several inputs need an output that splits into them (see
-    /// [`LossInfo::inputs`]), other targets must have `output_width` columns, hinge targets must lie in
+    /// [`LossInfo::inputs`](super::LossInfo::inputs)), other targets must have `output_width` columns, hinge targets must lie in
     /// {-1, 0, 1}, binary cross-entropy targets in [0, 1], and no target may be NaN or infinite.
     pub fn validate<T: Float>(&self, y_true: &Tensor<T>, output_width: usize) -> Result<(), LossError> {
         let name = self.info().name;
@@ -37,7 +37,7 @@ impl Loss {
             }
             LossKind::TripletMargin | LossKind::MarginRanking | LossKind::CosineEmbedding | LossKind::Contrastive => {
                 let parts = if self.info().kind == LossKind::TripletMargin { 3 } else { 2 };
-                if output_width % parts != 0 {
+                if !output_width.is_multiple_of(parts) {
                     return err(format!("the model's {output_width} output columns do not split into {parts} equal inputs"));
                 }
                 if self.info().kind == LossKind::MarginRanking && output_width != 2 {
