@@ -39,7 +39,7 @@ fn bad_numbers_are_errors_not_panics() {
 fn losses_lists_formulas_and_options() {
     let (ok, out, _) = tapegrad(&["losses"]);
     assert!(ok);
-    assert_eq!(out.lines().filter(|l| !l.starts_with(' ')).count(), 19, "{out}");
+    assert_eq!(out.lines().filter(|l| !l.starts_with(' ')).count(), 36, "{out}");
     assert!(out.contains("binary_crossentropy") && out.contains("from_logits") && out.contains("formula:"));
 }
 

@@ -197,7 +197,7 @@ fn registry_names_aliases_and_errors() {
         assert_eq!(Loss::new(alias).unwrap().name(), name);
     }
     let reg = losses::registry();
-    assert_eq!(reg.len(), 19);
+    assert_eq!(reg.len(), 36);
     let err = Loss::new("nope").unwrap_err().to_string();
     for info in reg {
         assert!(err.contains(info.name), "{err} lacks {}", info.name);
@@ -264,7 +264,8 @@ fn keras_label_conventions() {
 fn f32_agrees_with_f64_for_every_loss() {
     let t64 = m(&[&[0.0, 1.0, 0.0], &[1.0, 0.0, 0.0]]);
     let p64 = m(&[&[0.2, 0.5, 0.3], &[0.6, 0.1, 0.3]]);
-    for info in losses::registry() {
+    // The 19 Keras losses on one batch; the losses beyond Keras are checked in loss_beyond_keras.rs.
+    for info in losses::registry().iter().take(19) {
         let loss = Loss::new(info.name).unwrap();
         let t = if info.name.starts_with("sparse") { Tensor::from_vec(vec![1.0, 0.0], &[2]) } else { t64.clone() };
         let (v64, g64) = eval(&loss, t.clone(), p64.clone());

@@ -17,6 +17,9 @@ pub fn list() -> Result<(), String> {
         }
         println!("    formula: {}", info.formula);
         println!("    options: {}", info.options.join(", "));
+        if info.inputs != ["y_true", "y_pred"] {
+            println!("    inputs: {} (packed along y_pred's last axis by `call`)", info.inputs.join(", "));
+        }
     }
     Ok(())
 }
@@ -32,6 +35,11 @@ fn variants(info: &LossInfo) -> Vec<Vec<(&'static str, &'static str)>> {
     }
     if info.options.contains(&"apply_class_balancing") {
         v.push(vec![("apply_class_balancing", "true")]);
+    }
+    for (opt, value) in [("full", "true"), ("log_input", "false"), ("swap", "true"), ("zero_infinity", "true"), ("remove_diagonal", "false")] {
+        if info.options.contains(&opt) {
+            v.push(vec![(opt, value)]);
+        }
     }
     v
 }
@@ -62,7 +70,7 @@ pub fn gradcheck_all(batch: usize, seed: u64) -> Result<(), String> {
         return Err("--batch must be at least 1".into());
     }
     let mut rng = StdRng::seed_from_u64(seed);
-    println!("{:<34} {:<26} {:>8} {:>12} {:>12}  result", "loss", "options", "elements", "max abs err", "max rel err");
+    println!("{:<38} {:<26} {:>8} {:>12} {:>12}  result", "loss", "options", "elements", "max abs err", "max rel err");
     let mut failures = 0;
     for info in registry() {
         for args in variants(info) {
@@ -80,7 +88,7 @@ pub fn gradcheck_all(batch: usize, seed: u64) -> Result<(), String> {
                     (p.len(), e.error, f64::NAN, format!("FAILED: {e}"))
                 }
             };
-            println!("{:<34} {:<26} {:>8} {:>12.3e} {:>12.3e}  {verdict}", info.name, opts.join(","), elements, abs, rel);
+            println!("{:<38} {:<26} {:>8} {:>12.3e} {:>12.3e}  {verdict}", info.name, opts.join(","), elements, abs, rel);
         }
     }
     if failures > 0 {

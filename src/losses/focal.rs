@@ -1,8 +1,11 @@
 //! Focal cross-entropies (Lin et al.): the cross-entropy of each element scaled by
 //! `(1 - q)^gamma`, so confident, correct predictions count less. The cross-entropy term takes
-//! the stable path (softplus or log-softmax) from logits; the focusing factor uses probabilities
-//! clipped to `[eps, 1 - eps]`, which keeps its gradient finite at probabilities of 0 and 1 for
-//! any `gamma >= 0`.
+//! the stable path (softplus or log-softmax) from logits. Binary focal's factor uses the
+//! unclipped probability (`sigmoid(p)` from logits), as Keras: a saturated wrong prediction keeps
+//! its gradient through the factor. Where the factor's base `1 - p_t` is exactly 0 (a saturated
+//! right prediction) and `gamma < 1`, its derivative is infinite; Keras then returns an infinite
+//! or NaN gradient, tapegrad 0 (the factor is selected to 0 there). Categorical focal's factor uses
+//! probabilities clipped to `[eps, 1 - eps]`, as Keras.
 
 use super::probabilistic::{bce_elementwise, log_probabilities, normalized_probabilities};
 use super::{rsub, align, eps, LossOptions};
@@ -38,15 +41,28 @@ pub fn binary_focal_crossentropy<'t, T: Float>(
         t = t * T::from_f64(1.0 - s) + T::from_f64(0.5 * s);
     }
     let bce = bce_elementwise(t, y_pred, opts.from_logits);
-    let e = eps::<T>();
-    let q = if opts.from_logits { y_pred.sigmoid() } else { y_pred }.clip(e, T::ONE - e);
+    let q = if opts.from_logits { y_pred.sigmoid() } else { y_pred };
     let p_t = t * q + rsub(T::ONE, t) * rsub(T::ONE, q);
-    let mut focal = rsub(T::ONE, p_t).powf(T::from_f64(opts.gamma)) * bce;
+    let mut focal = focal_factor(rsub(T::ONE, p_t), opts.gamma) * bce;
     if opts.apply_class_balancing {
         let a = opts.alpha;
         focal = (t * T::from_f64(a) + rsub(T::ONE, t) * T::from_f64(1.0 - a)) * focal;
     }
     focal.mean_axis(opts.axis, false)
+}
+
+/// `base^gamma`, with 0 (and gradient 0) where the base is 0 and `gamma > 0`: `0^gamma` has an
+/// infinite derivative for `gamma < 1`, and the select keeps it out of the tape.
+fn focal_factor<'t, T: Float>(base: Var<'t, T>, gamma: f64) -> Var<'t, T> {
+    let g = T::from_f64(gamma);
+    if gamma == 0.0 || base.with_data(|d| d.iter().all(|&v| v != T::ZERO)) {
+        return base.powf(g);
+    }
+    let tape = base.tape();
+    let nonzero: Vec<T> = base.with_data(|d| d.iter().map(|&v| if v != T::ZERO { T::ONE } else { T::ZERO }).collect());
+    let nonzero = tape.leaf(&base.shape(), &nonzero, false);
+    let safe = Var::where_(nonzero, base, tape.scalar(T::ONE));
+    Var::where_(nonzero, safe.powf(g), tape.scalar(T::ZERO))
 }
 
 /// Categorical focal cross-entropy per sample, summed over `opts.axis` (the classes):

@@ -1,5 +1,5 @@
-//! Probabilistic losses: binary, categorical and sparse categorical cross-entropy, KL divergence
-//! and Poisson. Logit inputs go through softplus and log-softmax (never a sigmoid or softmax
+//! Probabilistic losses: binary and categorical cross-entropy, KL divergence and Poisson (sparse
+//! labels are in `sparse.rs`). Logit inputs go through softplus and log-softmax (never a sigmoid or softmax
 //! followed by a log); probability inputs are clipped to `[eps, 1 - eps]` before a log.
 
 use super::{rsub, align, eps, LossOptions};
@@ -48,11 +48,20 @@ pub fn binary_crossentropy<'t, T: Float>(y_true: Var<'t, T>, y_pred: Var<'t, T>,
 /// Categorical cross-entropy per sample, summed over `opts.axis` (the classes). From logits:
 /// `-sum(t * log_softmax(p))`. From probabilities: each row is divided by `max(row sum, eps)`
 /// and clipped to `[eps, 1 - eps]`, then `-sum(t * log(q))`. Reads `from_logits`,
-/// `label_smoothing` (towards `1 / classes`) and `axis`.
+/// `label_smoothing` (towards `1 / classes`), `axis` and `weight` (per-class weights `w_c`
+/// multiplying the smoothed targets, PyTorch's convention; panics when their count is not the
+/// number of classes).
 #[track_caller]
 pub fn categorical_crossentropy<'t, T: Float>(y_true: Var<'t, T>, y_pred: Var<'t, T>, opts: &LossOptions) -> Var<'t, T> {
     let ax = y_pred.axis_of(opts.axis, "categorical_crossentropy");
-    let t = smooth(align("categorical_crossentropy", y_true, y_pred), opts.label_smoothing, y_pred.shape()[ax]);
+    let sp = y_pred.shape();
+    let mut t = smooth(align("categorical_crossentropy", y_true, y_pred), opts.label_smoothing, sp[ax]);
+    if let Some(w) = &opts.weight {
+        assert!(w.len() == sp[ax], "categorical_crossentropy: weight has {} entries but y_pred has {} classes", w.len(), sp[ax]);
+        let mut ws = vec![1usize; sp.len()];
+        ws[ax] = sp[ax];
+        t = t * y_pred.tape().leaf(&ws, &w.iter().map(|&v| T::from_f64(v)).collect::<Vec<_>>(), false);
+    }
     -(t * log_probabilities(y_pred, opts.from_logits, opts.axis)).sum_axis(opts.axis, false)
 }
 
@@ -71,56 +80,6 @@ pub(crate) fn normalized_probabilities<'t, T: Float>(p: Var<'t, T>, axis: isize)
     let e = eps::<T>();
     let total = p.sum_axis(axis, true).maximum(p.tape().scalar(e));
     (p / total).clip(e, T::ONE - e)
-}
-
-/// Integer class ids from a label tensor of `rows` entries; panics naming the first bad label.
-#[track_caller]
-fn class_ids<T: Float>(y_true: Var<'_, T>, rows: usize, classes: usize) -> Vec<usize> {
-    let st = y_true.shape();
-    assert!(
-        y_true.len() == rows,
-        "sparse_categorical_crossentropy: {} labels (shape {:?}) for {rows} rows of predictions",
-        y_true.len(),
-        &st[..]
-    );
-    y_true.with_data(|d| {
-        d.iter()
-            .enumerate()
-            .map(|(row, &v)| {
-                let f = v.to_f64();
-                assert!(
-                    f.fract() == 0.0 && f >= 0.0 && f < classes as f64,
-                    "sparse_categorical_crossentropy: label {f} at row {row} is not a class id in 0..{classes}"
-                );
-                f as usize
-            })
-            .collect()
-    })
-}
-
-/// Sparse categorical cross-entropy per sample: labels are integer class ids (shape `(n,)` or
-/// `(n, 1)`) for predictions of shape `(n, classes)`. Computes `-log_softmax(z)[label]` with
-/// `z = p` from logits, else `z = log(clip(p, eps, 1 - eps))` (as Keras, which therefore also
-/// renormalises the clipped row). Reads `from_logits`; the class axis is the last.
-#[track_caller]
-pub fn sparse_categorical_crossentropy<'t, T: Float>(
-    y_true: Var<'t, T>,
-    y_pred: Var<'t, T>,
-    opts: &LossOptions,
-) -> Var<'t, T> {
-    let sp = y_pred.shape();
-    assert!(!sp.is_empty(), "sparse_categorical_crossentropy: y_pred must have a class axis, got a scalar");
-    let classes = sp[sp.len() - 1];
-    let rows = y_pred.len() / classes.max(1);
-    let ids = class_ids(y_true, rows, classes);
-    let one_hot = y_pred.tape().one_hot(&ids, classes).reshape(&sp);
-    let z = if opts.from_logits {
-        y_pred
-    } else {
-        let e = eps::<T>();
-        y_pred.clip(e, T::ONE - e).log()
-    };
-    -(one_hot * z.log_softmax(-1)).sum_axis(-1, false)
 }
 
 /// Kullback-Leibler divergence per sample: `sum(t' log(t' / p'))` over the last axis, with both

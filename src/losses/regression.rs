@@ -95,3 +95,43 @@ pub fn cosine_similarity<'t, T: Float>(y_true: Var<'t, T>, y_pred: Var<'t, T>, o
     let t = align("cosine_similarity", y_true, y_pred);
     -(l2_normalize(t, opts.axis) * l2_normalize(y_pred, opts.axis)).sum_axis(opts.axis, false)
 }
+
+/// The quantile (pinball) loss per sample: the mean over the last axis of
+/// `max(q (t - p), (q - 1)(t - p))`, `q = opts.quantile` in (0, 1). At `t = p` the gradient is
+/// `-q` (the tie goes to the first argument of `maximum`, as TensorFlow's).
+pub(crate) fn quantile<'t, T: Float>(y_true: Var<'t, T>, y_pred: Var<'t, T>, opts: &LossOptions) -> Result<Var<'t, T>, super::LossError> {
+    let q = opts.quantile;
+    if !(q > 0.0 && q < 1.0) {
+        return Err(super::LossError(format!("quantile: quantile is {q}, expected a number in (0, 1)")));
+    }
+    let t = align("quantile", y_true, y_pred);
+    let e = t - y_pred;
+    let l = (e * T::from_f64(q)).maximum(e * T::from_f64(q - 1.0));
+    Ok(if l.shape().len() >= 2 { l.mean_axis(-1, false) } else { l })
+}
+
+/// The Tweedie deviance with power `p` in (1, 2), as scikit-learn's `mean_tweedie_deviance`:
+/// `2 (max(y, 0)^(2-p) / ((1-p)(2-p)) - y μ^(1-p) / (1-p) + μ^(2-p) / (2-p))`, with predictions
+/// `μ > 0` and targets `y >= 0`. 1-D inputs give one deviance per element, others the mean over
+/// the last axis. Its default reduction is `mean_with_sample_weight`, scikit-learn's weighted mean.
+pub(crate) fn tweedie<'t, T: Float>(y_true: Var<'t, T>, y_pred: Var<'t, T>, opts: &LossOptions) -> Result<Var<'t, T>, super::LossError> {
+    let name = "tweedie";
+    let p = opts.power;
+    if !(p > 1.0 && p < 2.0) {
+        return Err(super::LossError(format!("{name}: power is {p}, expected a number in (1, 2)")));
+    }
+    let t = align(name, y_true, y_pred);
+    if let Some((i, v)) = y_pred.with_data(|d| d.iter().enumerate().find(|(_, v)| v.is_nan() || **v <= T::ZERO).map(|(i, v)| (i, *v))) {
+        return Err(super::LossError(format!("{name}: y_pred element {i} is {v}; predictions must be positive")));
+    }
+    if let Some((i, v)) = t.with_data(|d| d.iter().enumerate().find(|(_, v)| v.is_nan() || **v < T::ZERO).map(|(i, v)| (i, *v))) {
+        return Err(super::LossError(format!("{name}: y_true element {i} is {v}; targets must be >= 0")));
+    }
+    // y^(2-p) is a constant (targets carry no gradient here); 0^(2-p) = 0.
+    let first: Vec<T> = t.with_data(|d| d.iter().map(|&v| T::from_f64(v.to_f64().max(0.0).powf(2.0 - p) / ((1.0 - p) * (2.0 - p)))).collect());
+    let first = t.tape().leaf(&t.shape(), &first, false);
+    let dev = (first - t * y_pred.powf(T::from_f64(1.0 - p)) * T::from_f64(1.0 / (1.0 - p))
+        + y_pred.powf(T::from_f64(2.0 - p)) * T::from_f64(1.0 / (2.0 - p)))
+        * T::from_f64(2.0);
+    Ok(if dev.shape().len() >= 2 { dev.mean_axis(-1, false) } else { dev })
+}

@@ -150,9 +150,10 @@ impl<T: Float> LossFn<T> {
         }
     }
 
-    /// Whether targets are integer class ids (the registry's sparse categorical cross-entropy).
+    /// Whether targets need not have the model output's width: class ids, or a registry loss whose
+    /// output packs several inputs (see [`Loss::sparse_targets`]).
     pub fn is_sparse(&self) -> bool {
-        matches!(self, LossFn::Registry(l) if l.name() == "sparse_categorical_crossentropy")
+        matches!(self, LossFn::Registry(l) if l.sparse_targets())
     }
 }
 
