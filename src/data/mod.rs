@@ -20,7 +20,9 @@ mod scaler;
 mod split;
 
 pub use batches::{batch_ranges, BatchSampler, Batches};
-pub use csv::{parse_csv, parse_features_csv, read_csv, read_csv_from, read_features_csv, CsvError};
+pub use csv::{
+    parse_csv, parse_features_csv, parse_table, read_csv, read_csv_from, read_features_csv, read_table, CsvError, CsvOptions, Table,
+};
 pub use datasets::{
     make_blobs, make_circles, make_regression, Blobs, BlobsParams, Centers, CirclesParams, ClusterStd, Labeled,
     Regression, RegressionParams,
