@@ -4,6 +4,7 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod data;
+pub mod formula;
 pub mod gradcheck;
 pub mod losses;
 mod ops;
