@@ -17,6 +17,7 @@
 //! font is needed.
 
 mod boxplot;
+pub mod compare;
 mod csv;
 mod markdown;
 mod plots;
@@ -30,6 +31,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 pub use self::boxplot::plot_repeated;
+pub use self::compare::{
+    best_loss, compare_table, median_min_max, modes_note, split_modes, write_compare_report, write_section, CompareSection, LossRuns,
+};
 pub use self::csv::{write_history_csv, write_summary_csv, SUMMARY_HEADER};
 pub use self::markdown::{render_markdown, Figures};
 pub use self::plots::{plot_learning_curves, plot_scatter, points_from_tensor};
@@ -470,7 +474,7 @@ pub fn write_report(
 
     let md = render_markdown(results, &figures);
     let md_path = dir.join("report.md");
-    fs::write(&md_path, md).map_err(|e| ReportError::io(&md_path, e))?;
+    compare::write_file(&md_path, md.as_bytes())?;
     paths.markdown = md_path;
     Ok(paths)
 }
