@@ -148,3 +148,16 @@ fn arbitrary_text_never_panics() {
         }
     }
 }
+
+#[test]
+fn deep_or_long_formulas_are_errors_not_stack_overflows() {
+    let deep = format!("{}p{}", "(".repeat(500), ")".repeat(500));
+    assert!(err(&deep).starts_with("the formula is nested more than 64 levels deep"));
+    assert!(err(&"-".repeat(300)).starts_with("the formula is nested more than 64 levels deep"));
+    assert!(err(&format!("p{}", "^p".repeat(200))).starts_with("the formula is nested more than 64 levels deep"));
+    assert!(err(&"p+".repeat(1500)).starts_with("the formula is longer than 2000 characters"));
+    // A long flat sum is fine.
+    let sum = format!("mean(p{})", "+p".repeat(500));
+    let t = Tensor::from_vec(vec![1.0], &[1, 1]);
+    assert_eq!(value(&sum, &t, &t), 501.0);
+}

@@ -8,8 +8,8 @@ use tapegrad::data::{dataset, parse_table, read_table, CsvOptions, Prepared, Pre
 use tapegrad::io::{preprocessing_to_json, save_model, PREPROCESSING_KEY};
 use tapegrad::nn::Activation;
 use tapegrad::report::{write_compare_report, CompareSection, LossRuns};
-use tapegrad::study::tabular::{head_for, split_table, task_metric, train, LossSpec, TargetForm, TrainOptions};
-use tapegrad::study::{curves, Run};
+use tapegrad::study::tabular::{head_for, run_grid, split_table, summarise, task_metric, train, LossSpec, RunSummary, TargetForm, TrainOptions};
+use tapegrad::study::Run;
 use tapegrad::train::Verbose;
 
 /// Where the rows come from and how to read them.
@@ -292,22 +292,6 @@ fn dropped(rows: &Prepared) -> String {
     }
 }
 
-/// What the report keeps of a run (plain data, so it can leave a worker thread).
-pub struct RunSummary {
-    /// Final training metric.
-    pub train: f64,
-    /// Final test metric.
-    pub test: f64,
-    /// Learning curves.
-    pub curves: tapegrad::report::Curves,
-    /// Why it stopped early.
-    pub diverged: Option<String>,
-}
-
-fn summarise(run: &Run, metric: &str) -> RunSummary {
-    RunSummary { train: run.train_metric, test: run.test_metric, curves: curves(&run.history, metric), diverged: run.diverged.clone() }
-}
-
 fn to_runs(loss: &LossSpec, index: usize, runs: &[RunSummary], seconds: f64) -> LossRuns {
     LossRuns {
         name: loss.file_stem(index),
@@ -345,46 +329,6 @@ fn save(path: &Path, run: &Run, loss: &LossSpec, pre: &Preprocessing, seed: u64)
     .map(|(k, v)| (k.to_string(), v))
     .collect();
     save_model(path, run.model.net(), &meta).map_err(|e| e.to_string())
-}
-
-/// Trains every (loss, repeat) on up to two threads; results in loss order, then repeat order.
-pub fn run_grid(
-    pre: &Preprocessing,
-    rows: &Prepared,
-    losses: &[LossSpec],
-    opts: &TrainOptions,
-    seeds: &[u64],
-) -> Result<Vec<(Vec<RunSummary>, f64)>, String> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Mutex;
-    // Splits first (they are shared by the losses), so a bad split fails before any training.
-    let splits = seeds.iter().map(|&s| split_table(pre, rows, opts.test_fraction, opts.batch_size, s)).collect::<Result<Vec<_>, _>>()?;
-    let jobs: Vec<(usize, usize)> = (0..losses.len()).flat_map(|l| (0..seeds.len()).map(move |r| (l, r))).collect();
-    let next = AtomicUsize::new(0);
-    type Slot = Option<(Result<RunSummary, String>, f64)>;
-    let metric = task_metric(pre.task).name();
-    let slots: Mutex<Vec<Slot>> = Mutex::new((0..jobs.len()).map(|_| None).collect());
-    let work = || loop {
-        let i = next.fetch_add(1, Ordering::Relaxed);
-        let Some(&(l, r)) = jobs.get(i) else { break };
-        let start = Instant::now();
-        let run = train(&splits[r], &losses[l], opts, seeds[r], Verbose::Silent).map(|run| summarise(&run, metric));
-        slots.lock().unwrap_or_else(|p| p.into_inner())[i] = Some((run, start.elapsed().as_secs_f64()));
-    };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len()).max(1);
-    std::thread::scope(|s| {
-        for _ in 1..threads {
-            s.spawn(work);
-        }
-        work();
-    });
-    let mut out: Vec<(Vec<RunSummary>, f64)> = (0..losses.len()).map(|_| (Vec::new(), 0.0)).collect();
-    for (slot, &(l, _)) in slots.into_inner().unwrap_or_else(|p| p.into_inner()).into_iter().zip(&jobs) {
-        let (run, secs) = slot.expect("every job ran");
-        out[l].0.push(run.map_err(|e| format!("{}: {e}", losses[l].label()))?);
-        out[l].1 += secs;
-    }
-    Ok(out)
 }
 
 /// `tapegrad compare`.

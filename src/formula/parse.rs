@@ -108,7 +108,13 @@ struct Parser<'a> {
     text: &'a str,
     toks: Vec<(Tok, (usize, usize))>,
     pos: usize,
+    depth: usize,
 }
+
+/// Most nested sub-expressions (parentheses, calls, unary minus, `^` chains) a formula may hold.
+pub const MAX_DEPTH: usize = 64;
+/// Longest formula accepted, in characters.
+pub const MAX_CHARS: usize = 2000;
 
 /// Left and right binding powers of an infix operator.
 fn binding(op: BinOp) -> (u8, u8) {
@@ -167,6 +173,16 @@ impl Parser<'_> {
     }
 
     fn expr(&mut self, min_bp: u8) -> Result<Expr, FormulaError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.err(self.span(), format!("the formula is nested more than {MAX_DEPTH} levels deep")));
+        }
+        let e = self.expr_inner(min_bp);
+        self.depth -= 1;
+        e
+    }
+
+    fn expr_inner(&mut self, min_bp: u8) -> Result<Expr, FormulaError> {
         let mut lhs = self.prefix()?;
         loop {
             let op = match self.peek() {
@@ -300,11 +316,15 @@ impl Parser<'_> {
 
 /// Parses a formula into its tree.
 pub(crate) fn parse(text: &str) -> Result<Expr, FormulaError> {
+    let n = text.chars().count();
+    if n > MAX_CHARS {
+        return Err(FormulaError::new(text, (MAX_CHARS, n), format!("the formula is longer than {MAX_CHARS} characters")));
+    }
     let toks = lex(text)?;
     if toks.len() == 1 {
         return Err(FormulaError::new(text, (0, 0), "empty formula; expected an expression over t and p such as mean(square(t - p))"));
     }
-    let mut p = Parser { text, toks, pos: 0 };
+    let mut p = Parser { text, toks, pos: 0, depth: 0 };
     let e = p.expr(0)?;
     if *p.peek() != Tok::End {
         return Err(p.err(p.span(), format!("expected an operator or the end of the formula, found {}", describe(p.peek()))));

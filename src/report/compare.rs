@@ -39,8 +39,11 @@ pub fn median_min_max(xs: &[f64]) -> (f64, f64, f64) {
     (quantile_sorted(&v, 0.5), v[0], v[v.len() - 1])
 }
 
-/// When the runs fall into two separate groups: the largest gap between sorted values is wider
-/// than the spread inside either group, each group holding at least two runs. Returns
+/// When the runs fall into two separate groups: split between sorted values where each group
+/// holds at least two runs and the gap is at least three times the spread of the
+/// tighter group, a quarter of the whole range, and a tenth of the median's size (so the few
+/// discrete steps of an accuracy on a small test set are not called modes); the widest such gap
+/// wins. Returns
 /// `(low group, high group)`.
 ///
 /// ```
@@ -49,6 +52,10 @@ pub fn median_min_max(xs: &[f64]) -> (f64, f64, f64) {
 /// let (low, high) = split_modes(&runs).unwrap();
 /// assert_eq!((low.len(), high.len()), (4, 6));
 /// assert!(split_modes(&[0.944, 0.963, 0.963, 0.981, 0.981, 1.0]).is_none());
+/// // The categorical hinge on the blobs: a tight group near 0.83 and collapsed runs below.
+/// let hinge = [0.654, 0.55, 0.826, 0.822, 0.546, 0.832, 0.55, 0.342, 0.826, 0.546];
+/// assert_eq!(split_modes(&hinge).unwrap().1, [0.822, 0.826, 0.826, 0.832]);
+/// assert!(split_modes(&[0.965, 0.967, 0.969, 0.970, 0.972, 0.972, 0.974, 0.976, 0.978, 0.980]).is_none());
 /// ```
 pub fn split_modes(xs: &[f64]) -> Option<(Vec<f64>, Vec<f64>)> {
     let mut v: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
@@ -56,10 +63,16 @@ pub fn split_modes(xs: &[f64]) -> Option<(Vec<f64>, Vec<f64>)> {
         return None;
     }
     v.sort_by(f64::total_cmp);
-    let (i, gap) = (1..v.len()).map(|i| (i, v[i] - v[i - 1])).max_by(|a, b| a.1.total_cmp(&b.1))?;
-    let (low, high) = v.split_at(i);
     let spread = |g: &[f64]| g[g.len() - 1] - g[0];
-    (low.len() >= 2 && high.len() >= 2 && gap > 0.0 && gap > spread(low) && gap > spread(high)).then(|| (low.to_vec(), high.to_vec()))
+    let (range, median) = (spread(&v), quantile_sorted(&v, 0.5));
+    (2..=v.len() - 2)
+        .map(|i| (i, v[i] - v[i - 1]))
+        .filter(|&(i, gap)| {
+            let (low, high) = v.split_at(i);
+            gap > 0.0 && gap >= 3.0 * spread(low).min(spread(high)) && gap >= 0.25 * range && gap >= 0.1 * median.abs()
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(i, _)| (v[..i].to_vec(), v[i..].to_vec()))
 }
 
 /// A sentence on the modes of a loss's runs, or `None`.
@@ -231,6 +244,23 @@ pub fn write_compare_report(dir: &Path, title: &str, sections: &[CompareSection]
         md.push_str(&write_section(dir, s, plots)?);
     }
     let path = dir.join("report.md");
+    write_file(&path, md.as_bytes())?;
+    Ok(path)
+}
+
+/// Appends a chapter (a heading and one section per data set) to an existing `DIR/report.md`,
+/// writing the sections' CSVs and figures beside it.
+///
+/// # Errors
+/// As [`write_section`], or when `report.md` cannot be read.
+pub fn append_chapter(dir: &Path, title: &str, intro: &str, sections: &[CompareSection], plots: bool) -> Result<PathBuf, ReportError> {
+    let path = dir.join("report.md");
+    let mut md = fs::read_to_string(&path).map_err(|e| ReportError::io(&path, e))?;
+    let _ = write!(md, "\n# {title}\n\n{intro}\n\n");
+    for s in sections {
+        // Sections are level-2 headings under the chapter.
+        md.push_str(&write_section(dir, s, plots)?);
+    }
     write_file(&path, md.as_bytes())?;
     Ok(path)
 }

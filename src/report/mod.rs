@@ -22,6 +22,7 @@ mod csv;
 mod markdown;
 mod plots;
 pub mod reference;
+pub mod real_reference;
 mod stats;
 mod ticks;
 
@@ -32,7 +33,8 @@ use std::path::{Path, PathBuf};
 
 pub use self::boxplot::plot_repeated;
 pub use self::compare::{
-    best_loss, compare_table, median_min_max, modes_note, split_modes, write_compare_report, write_section, CompareSection, LossRuns,
+    append_chapter, best_loss, compare_table, median_min_max, modes_note, split_modes, write_compare_report, write_section, CompareSection,
+    LossRuns,
 };
 pub use self::csv::{write_history_csv, write_summary_csv, SUMMARY_HEADER};
 pub use self::markdown::{render_markdown, Figures};
