@@ -29,8 +29,11 @@ fn describe(t: &Tok) -> String {
     }
 }
 
+/// A token and its character span.
+type Spanned = (Tok, (usize, usize));
+
 /// Splits the text into tokens with their character spans.
-fn lex(text: &str) -> Result<Vec<(Tok, (usize, usize))>, FormulaError> {
+fn lex(text: &str) -> Result<Vec<Spanned>, FormulaError> {
     let chars: Vec<char> = text.chars().collect();
     let mut out = Vec::new();
     let mut i = 0;
@@ -106,7 +109,7 @@ fn lex(text: &str) -> Result<Vec<(Tok, (usize, usize))>, FormulaError> {
 
 struct Parser<'a> {
     text: &'a str,
-    toks: Vec<(Tok, (usize, usize))>,
+    toks: Vec<Spanned>,
     pos: usize,
     depth: usize,
 }
@@ -299,7 +302,7 @@ impl Parser<'_> {
                 }
             }
             let (lo, hi) = (constant(&args[1]).unwrap_or(0.0), constant(&args[2]).unwrap_or(0.0));
-            if !(lo <= hi) {
+            if lo.is_nan() || hi.is_nan() || lo > hi {
                 return Err(self.err(span, format!("clip: the lower bound {lo} is above the upper bound {hi}")));
             }
         }
