@@ -109,7 +109,12 @@ fn real_chapter(args: &StudyArgs, data: &StudyData) -> Result<(), String> {
     let synthetic = run_synthetic_repeats(data, args.repeats, args.seed, args.epochs).map_err(|e| e.to_string())?;
     for s in &synthetic {
         for l in &s.losses {
-            let modes = tapegrad::report::modes_note(&s.metric, &l.test).unwrap_or_else(|| "one mode".into());
+            let finite = l.test.iter().filter(|v| v.is_finite()).count();
+            let modes = match tapegrad::report::modes_note(&s.metric, &l.test) {
+                Some(note) => note,
+                None if finite == 0 => "every run diverged".into(),
+                None => "no split into modes".into(),
+            };
             println!("{:<34} {} over {} seeds: {modes}", s.name, s.metric, l.test.len());
         }
     }
