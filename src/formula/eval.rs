@@ -4,6 +4,7 @@ use super::parse::constant;
 use super::{BinOp, Expr, ExprKind, Formula, FormulaError, Func};
 use crate::tensor::shape::broadcast_shapes;
 use crate::{Float, Tape, Tensor, Var};
+use std::collections::HashMap;
 
 /// A value while recording: a folded number or a node on the tape.
 #[derive(Clone, Copy)]
@@ -121,7 +122,10 @@ impl Formula {
         }
         let tape = Tape::<f64>::new();
         let (tv, pv) = (tape.constant(t.clone()), tape.var(p.clone()));
-        let mut check = |e: &Expr, v: Var<'_, f64>| {
+        let mut recorded: HashMap<*const Expr, Var<'_, f64>> = HashMap::new();
+        let mut check = |e: &Expr, v| {
+            let _: &Var<'_, f64> = &v;
+            recorded.insert(e as *const Expr, v);
             let value = v.value();
             match value.data().iter().position(|x| !x.is_finite()) {
                 None => Ok(()),
@@ -138,9 +142,27 @@ impl Formula {
         };
         let loss = if out.len() == 1 { out } else { out.mean() };
         let grads = loss.backward();
+        let bad = |v: Var<'_, f64>| grads.reached(v) && grads[v].iter().any(|x| !x.is_finite());
+        if !bad(pv) {
+            return None;
+        }
+        // The op whose output gradient is finite but which passes a non-finite one to an input.
+        let var_of = |e: &Expr| match e.kind {
+            ExprKind::P => Some(pv),
+            _ => recorded.get(&(e as *const Expr)).copied(),
+        };
+        // What an op passes to p directly: backward from the op alone, seeded with its gradient.
+        let passes_bad = |v: Var<'_, f64>| {
+            let seeded = (v * tape.constant(grads.wrt(v))).sum();
+            let g = seeded.backward();
+            g.reached(pv) && g[pv].iter().any(|x| !x.is_finite())
+        };
+        let culprit = find_culprit(&self.root, &var_of, &bad, &passes_bad);
         let g = &grads[pv];
-        g.iter().position(|x| !x.is_finite()).map(|i| {
-            self.error((0, self.text.chars().count()), format!("the gradient with respect to p is {} on the first batch (element {i})", g[i]))
+        let i = g.iter().position(|x| !x.is_finite()).unwrap_or(0);
+        Some(match culprit {
+            Some(e) => self.error(e.span, format!("the gradient through {} is not finite on the first batch (p's gradient is {} at element {i})", describe(e), g[i])),
+            None => self.error((0, self.text.chars().count()), format!("the gradient with respect to p is {} on the first batch (element {i})", g[i])),
         })
     }
 
@@ -254,6 +276,35 @@ fn describe(e: &Expr) -> String {
         ExprKind::Neg(_) => "unary '-'".into(),
         _ => "this value".into(),
     }
+}
+
+/// The first node, children before parents, whose own gradient is finite while it passes a
+/// non-finite one on: to an inner node (whose gradient is its alone), or to `p` (checked by
+/// `passes_bad`, since `p`'s gradient sums every use).
+fn find_culprit<'e, 't>(
+    e: &'e Expr,
+    var_of: &dyn Fn(&Expr) -> Option<Var<'t, f64>>,
+    bad: &dyn Fn(Var<'t, f64>) -> bool,
+    passes_bad: &dyn Fn(Var<'t, f64>) -> bool,
+) -> Option<&'e Expr> {
+    let children: Vec<&Expr> = match &e.kind {
+        ExprKind::Neg(x) => vec![x],
+        ExprKind::Bin(_, a, b) => vec![a, b],
+        ExprKind::Call(_, args, _) => args.iter().collect(),
+        _ => vec![],
+    };
+    for c in &children {
+        if let Some(found) = find_culprit(c, var_of, bad, passes_bad) {
+            return Some(found);
+        }
+    }
+    let v = var_of(e)?;
+    if bad(v) {
+        return None;
+    }
+    let inner_bad = children.iter().any(|c| !matches!(c.kind, ExprKind::P) && var_of(c).is_some_and(bad));
+    let p_bad = children.iter().any(|c| matches!(c.kind, ExprKind::P)) && passes_bad(v);
+    (inner_bad || p_bad).then_some(e)
 }
 
 fn uses_p(e: &Expr) -> bool {
