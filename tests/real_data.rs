@@ -75,6 +75,8 @@ fn the_report_names_the_best_loss_and_the_modes() {
     let md = std::fs::read_to_string(&path).unwrap();
     assert!(md.contains("Best by median test accuracy: **`steady`**"), "{md}");
     assert!(md.contains("`split`: the runs split into two modes: 3 at accuracy 0.340–0.550 and 3 at 0.820–0.840"), "{md}");
+    let summary = std::fs::read_to_string(dir.join("demo_summary.csv")).unwrap();
+    assert!(summary.starts_with("loss,metric,runs,diverged,test_median") && summary.contains("\nsteady,accuracy,4,0,0.8,0.79,0.81,"), "{summary}");
     for f in ["plots/demo_boxplot.png", "plots/demo_split.png", "history/demo_steady.csv", "demo_runs.csv"] {
         assert!(dir.join(f).exists(), "{f}");
     }

@@ -145,6 +145,28 @@ pub fn compare_table(metric: &str, losses: &[LossRuns]) -> String {
     s
 }
 
+/// One row per loss: the summary table as CSV, numbers in full precision.
+pub fn summary_csv(metric: &str, losses: &[LossRuns]) -> String {
+    let mut out = String::from("loss,metric,runs,diverged,test_median,test_min,test_max,test_mean,test_std,train_median,seconds\n");
+    for l in losses {
+        let finite: Vec<f64> = l.test.iter().copied().filter(|v| v.is_finite()).collect();
+        let (med, lo, hi) = median_min_max(&l.test);
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{med},{lo},{hi},{},{},{},{}",
+            super::csv::field(&l.label),
+            super::csv::field(metric),
+            l.test.len(),
+            l.test.len() - finite.len(),
+            mean(&finite),
+            std_dev(&finite),
+            median_min_max(&l.train).0,
+            l.seconds
+        );
+    }
+    out
+}
+
 /// One data set's section of a report: heading text, intro lines and the per-loss runs.
 #[derive(Clone, Debug)]
 pub struct CompareSection {
@@ -208,6 +230,7 @@ pub fn write_section(dir: &Path, s: &CompareSection, plots: bool) -> Result<Stri
         }
     }
     write_file(&dir.join(format!("{}_runs.csv", s.name)), runs.as_bytes())?;
+    write_file(&dir.join(format!("{}_summary.csv", s.name)), summary_csv(&s.metric, &s.losses).as_bytes())?;
     for l in &s.losses {
         let stem = format!("{}_{}", s.name, l.name);
         let csv = super::csv::history_text(&s.metric, &l.curves, &stem)?;
