@@ -219,3 +219,17 @@ fn compare_writes_the_study_report() {
     let leftovers: Vec<_> = std::fs::read_dir(out.join("plots")).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().starts_with('.')).collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn help_lists_the_table_commands() {
+    let (ok, out, _) = tapegrad(&["--help"]);
+    assert!(ok);
+    assert!(out.contains("fit") && out.contains("compare"), "{out}");
+    let (ok, out, _) = tapegrad(&["fit", "--help"]);
+    assert!(ok);
+    for opt in ["--csv", "--dataset", "--target", "--features", "--task", "--loss", "--hidden", "--activation", "--optimizer", "--lr", "--momentum", "--epochs", "--batch-size", "--test-fraction", "--seed", "--save", "--out", "--delimiter", "--drop-missing"] {
+        assert!(out.contains(opt), "fit --help misses {opt}");
+    }
+    let (ok, out, _) = tapegrad(&["predict", "--help"]);
+    assert!(ok && out.contains("--out") && out.contains("--allow-nonfinite"), "{out}");
+}

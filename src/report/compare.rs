@@ -41,7 +41,7 @@ pub fn median_min_max(xs: &[f64]) -> (f64, f64, f64) {
 
 /// When the runs fall into two separate groups: split between sorted values where each group
 /// holds at least two runs and the gap is at least three times the spread of the
-/// tighter group, a quarter of the whole range, and a tenth of the median's size (so the few
+/// tighter group, half the spread of the looser one, a quarter of the whole range, and a tenth of the median's size (so the few
 /// discrete steps of an accuracy on a small test set are not called modes); the widest such gap
 /// wins. Returns
 /// `(low group, high group)`.
@@ -52,6 +52,8 @@ pub fn median_min_max(xs: &[f64]) -> (f64, f64, f64) {
 /// let (low, high) = split_modes(&runs).unwrap();
 /// assert_eq!((low.len(), high.len()), (4, 6));
 /// assert!(split_modes(&[0.944, 0.963, 0.963, 0.981, 0.981, 1.0]).is_none());
+/// // Two high values above a wide spread are a tail, not a mode.
+/// assert!(split_modes(&[0.662, 0.70, 0.74, 0.77, 0.79, 0.80, 0.85, 0.901, 1.004, 1.034]).is_none());
 /// // The categorical hinge on the blobs: a tight group near 0.83 and collapsed runs below.
 /// let hinge = [0.654, 0.55, 0.826, 0.822, 0.546, 0.832, 0.55, 0.342, 0.826, 0.546];
 /// assert_eq!(split_modes(&hinge).unwrap().1, [0.822, 0.826, 0.826, 0.832]);
@@ -69,7 +71,8 @@ pub fn split_modes(xs: &[f64]) -> Option<(Vec<f64>, Vec<f64>)> {
         .map(|i| (i, v[i] - v[i - 1]))
         .filter(|&(i, gap)| {
             let (low, high) = v.split_at(i);
-            gap > 0.0 && gap >= 3.0 * spread(low).min(spread(high)) && gap >= 0.25 * range && gap >= 0.1 * median.abs()
+            let (a, b) = (spread(low), spread(high));
+            gap > 0.0 && gap >= 3.0 * a.min(b) && gap >= 0.5 * a.max(b) && gap >= 0.25 * range && gap >= 0.1 * median.abs()
         })
         .max_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(i, _)| (v[..i].to_vec(), v[i..].to_vec()))
