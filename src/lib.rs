@@ -5,6 +5,7 @@
 
 pub mod autodiff;
 pub mod data;
+pub mod formula;
 pub mod gradcheck;
 pub mod losses;
 mod ops;

@@ -18,8 +18,16 @@ struct Cli {
 enum Command {
     /// Run the tutorial's loss-function study and write the report (the default command).
     Study(cli::study::StudyArgs),
-    /// List every loss in the registry with its formula and options.
-    Losses,
+    /// List every loss in the registry with its formula and options, or gradcheck a formula.
+    Losses {
+        /// Gradcheck this loss formula over t and p on random batches and print the errors.
+        #[arg(long, value_name = "FORMULA")]
+        check: Option<String>,
+    },
+    /// Train one model on a CSV file or bundled data set and write a report.
+    Fit(cli::table::FitArgs),
+    /// Compare losses on a CSV file or bundled data set over repeated seeds and write a report.
+    Compare(cli::table::CompareArgs),
     /// Gradcheck every loss on random batches and print the largest errors.
     Gradcheck {
         /// Rows per random batch.
@@ -31,7 +39,7 @@ enum Command {
     },
     /// Write the recorded graph of a loss on a small random batch as Graphviz DOT.
     Graph {
-        /// The loss, by registry name (e.g. binary_crossentropy, mse).
+        /// The loss, by registry name (e.g. binary_crossentropy, mse) or as a formula over t and p.
         loss: String,
         /// Rows in the batch.
         #[arg(long, default_value_t = 2)]
@@ -49,11 +57,24 @@ enum Command {
         #[arg(long)]
         quick: bool,
     },
-    /// Rebuild a model saved by `study --save` and print its train and test metric.
+    /// Print a saved model's metric: on a labelled CSV (`--csv`, for a model saved by `fit`), or on
+    /// its study data (a model saved by `study --save`).
     Evaluate {
         /// The .safetensors file.
         #[arg(long)]
         model: PathBuf,
+        /// A labelled CSV file.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        /// The target column (default: the one the model was trained on).
+        #[arg(long)]
+        target: Option<String>,
+        /// The CSV field separator: one character, or `tab`.
+        #[arg(long, default_value = ",")]
+        delimiter: String,
+        /// Load a model even when its weights hold NaN or infinity.
+        #[arg(long)]
+        allow_nonfinite: bool,
     },
     /// Print a saved model's predictions for the rows of a CSV file (with a header row).
     Predict {
@@ -63,9 +84,19 @@ enum Command {
         /// The CSV file.
         #[arg(long)]
         csv: PathBuf,
-        /// Input columns by name, comma-separated (default: every column).
+        /// Input columns by name, comma-separated (default: every column; a model saved by `fit`
+        /// finds its own columns by name).
         #[arg(long, value_delimiter = ',')]
         features: Vec<String>,
+        /// Write the predictions as CSV (full precision) to this file instead of printing them.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The CSV field separator: one character, or `tab`.
+        #[arg(long, default_value = ",")]
+        delimiter: String,
+        /// Load a model even when its weights hold NaN or infinity.
+        #[arg(long)]
+        allow_nonfinite: bool,
     },
 }
 
@@ -75,12 +106,20 @@ fn main() -> ExitCode {
     let result = match cli.command {
         None => cli::study::run(&cli::study::StudyArgs::default()),
         Some(Command::Study(args)) => cli::study::run(&args),
-        Some(Command::Losses) => cli::losses::list(),
+        Some(Command::Losses { check: None }) => cli::losses::list(),
+        Some(Command::Losses { check: Some(formula) }) => cli::losses::check_formula(&formula),
+        Some(Command::Fit(args)) => cli::table::fit(&args),
+        Some(Command::Compare(args)) => cli::table::compare(&args),
         Some(Command::Gradcheck { batch, seed }) => cli::losses::gradcheck_all(batch, seed),
         Some(Command::Graph { loss, batch, out }) => cli::losses::graph(&loss, batch, out.as_deref()),
         Some(Command::Bench { json, quick }) => cli::bench(json.as_deref(), quick),
-        Some(Command::Evaluate { model }) => cli::model::evaluate(&model),
-        Some(Command::Predict { model, csv, features }) => cli::model::predict(&model, &csv, &features),
+        Some(Command::Evaluate { model, csv: None, allow_nonfinite, .. }) => cli::model::evaluate(&model, allow_nonfinite),
+        Some(Command::Evaluate { model, csv: Some(csv), target, delimiter, allow_nonfinite }) => {
+            cli::model::evaluate_csv(&model, &csv, target.as_deref(), &delimiter, allow_nonfinite)
+        }
+        Some(Command::Predict { model, csv, features, out, delimiter, allow_nonfinite }) => {
+            cli::model::predict(&model, &csv, &features, out.as_deref(), &delimiter, allow_nonfinite)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

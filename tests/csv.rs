@@ -1,7 +1,7 @@
 //! CSV loading: good tables load, and each kind of bad input gives an error naming line and column.
 
 use std::io::Write;
-use tapegrad::data::{parse_csv, read_csv, read_csv_from, CsvError};
+use tapegrad::data::{parse_csv, parse_table, read_csv, read_csv_from, read_table, CsvError, CsvOptions};
 
 fn err(text: &str, features: &[&str], target: &str) -> CsvError {
     parse_csv(text, features, target).expect_err("input should be rejected")
@@ -105,4 +105,41 @@ fn arbitrary_input_never_panics() {
             assert_eq!(x.shape()[0], y.shape()[0]);
         }
     }
+}
+
+#[test]
+fn quoted_fields_keep_commas_quotes_and_line_breaks() {
+    let text = "name,note,y\r\n\"Smith, J\",\"said \"\"hi\"\"\",1\r\n\"two\nlines\",x,2\r\nz,w,oops\r\n";
+    let t = parse_table(text, CsvOptions::default()).unwrap();
+    assert_eq!(t.rows[0], ["Smith, J", "said \"hi\"", "1"]);
+    assert_eq!(t.rows[1][0], "two\nlines");
+    // The multi-line field moves the next row to line 5.
+    assert_eq!(t.lines, [2, 3, 5]);
+    let e = parse_csv(text, &["y"], "y").unwrap_err();
+    assert_eq!(e.to_string(), r#"line 5, column 3 ("y"): "oops" is not a finite number"#);
+}
+
+#[test]
+fn other_delimiters_bom_and_crlf() {
+    let text = "\u{feff}a;b\r\n1,5;2\r\n\r\n3;4\r\n";
+    let t = parse_table(text, CsvOptions { delimiter: b';' }).unwrap();
+    assert_eq!(t.header, ["a", "b"]);
+    assert_eq!(t.rows, [["1,5", "2"], ["3", "4"]]);
+    assert_eq!(t.lines, [2, 4]);
+    let tabs = parse_table("a\tb\n1\t2\n", CsvOptions { delimiter: b'\t' }).unwrap();
+    assert_eq!(tabs.rows, [["1", "2"]]);
+    let e = parse_table("a;b\n1;2;3\n", CsvOptions { delimiter: b';' }).unwrap_err();
+    assert_eq!(e.to_string(), "line 2: expected 2 fields as in the header, found 3");
+}
+
+#[test]
+fn table_columns_and_files() {
+    let path = std::env::temp_dir().join(format!("tapegrad_table_test_{}.csv", std::process::id()));
+    std::fs::write(&path, "x,label\n1,cat\n2,dog\n").unwrap();
+    let t = read_table(&path, CsvOptions::default()).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(t.column("label").unwrap(), 1);
+    assert_eq!(t.number(1, 0).unwrap(), 2.0);
+    assert_eq!(t.number(0, 1).unwrap_err().to_string(), r#"line 2, column 2 ("label"): "cat" is not a finite number"#);
+    assert!(matches!(t.column("nope"), Err(CsvError::MissingColumn { .. })));
 }

@@ -6,7 +6,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 use tapegrad::data::parse_csv;
-use tapegrad::io::fuzz::{load_model_target, parse_csv_target};
+use tapegrad::io::fuzz::{load_model_target, parse_csv_target, parse_formula_target};
 use tapegrad::io::{model_from_bytes, SafeTensors};
 
 mod io_support;
@@ -20,11 +20,19 @@ const MODEL_SEEDS: [&[u8]; 5] = [
     include_bytes!("../fuzz/seeds/load_model/plain.safetensors"),
 ];
 
-const CSV_SEEDS: [&[u8]; 4] = [
+const CSV_SEEDS: [&[u8]; 5] = [
     include_bytes!("../fuzz/seeds/parse_csv/simple.csv"),
     include_bytes!("../fuzz/seeds/parse_csv/quoted.csv"),
     include_bytes!("../fuzz/seeds/parse_csv/ragged.csv"),
     include_bytes!("../fuzz/seeds/parse_csv/text.csv"),
+    include_bytes!("../fuzz/seeds/parse_csv/semicolon_text.csv"),
+];
+
+const FORMULA_SEEDS: [&[u8]; 4] = [
+    include_bytes!("../fuzz/seeds/parse_formula/where.txt"),
+    include_bytes!("../fuzz/seeds/parse_formula/cce.txt"),
+    include_bytes!("../fuzz/seeds/parse_formula/mixed.txt"),
+    include_bytes!("../fuzz/seeds/parse_formula/unary.txt"),
 ];
 
 
@@ -77,6 +85,10 @@ fn seeds_and_regressions_do_not_panic() {
     for input in CSV_SEEDS.iter().chain(&CSV_REGRESSIONS) {
         run_guarded(parse_csv_target, input, "parse_csv");
     }
+    for input in FORMULA_SEEDS {
+        run_guarded(parse_formula_target, input, "parse_formula");
+        assert!(tapegrad::formula::Formula::parse(std::str::from_utf8(input).unwrap()).is_ok(), "formula seeds must parse");
+    }
     for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/regressions")).into_iter().flatten() {
         let path = entry.unwrap().path();
         let bytes = std::fs::read(&path).unwrap();
@@ -85,6 +97,8 @@ fn seeds_and_regressions_do_not_panic() {
             run_guarded(load_model_target, &bytes, &name);
         } else if name.starts_with("parse_csv") {
             run_guarded(parse_csv_target, &bytes, &name);
+        } else if name.starts_with("parse_formula") {
+            run_guarded(parse_formula_target, &bytes, &name);
         }
     }
 }
@@ -211,6 +225,12 @@ fn drive(seed: u64, budget: Duration, iterations: usize) -> usize {
             mutate(&mut rng, &mut csv, other);
         }
         run_guarded(parse_csv_target, &csv, "parse_csv");
+        let mut formula = FORMULA_SEEDS[rng.below(FORMULA_SEEDS.len())].to_vec();
+        for _ in 0..=rng.below(4) {
+            let other = FORMULA_SEEDS[rng.below(FORMULA_SEEDS.len())];
+            mutate(&mut rng, &mut formula, other);
+        }
+        run_guarded(parse_formula_target, &formula, "parse_formula");
         done += 1;
     }
     done

@@ -3,6 +3,7 @@
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use std::path::Path;
+use tapegrad::formula::Formula;
 use tapegrad::gradcheck::gradcheck;
 use tapegrad::losses::{registry, sample_batch, Loss, LossInfo, LossKind};
 use tapegrad::tape::DotOptions;
@@ -97,23 +98,100 @@ pub fn gradcheck_all(batch: usize, seed: u64) -> Result<(), String> {
     Ok(())
 }
 
-/// Records a loss on a random batch, runs backward, and writes the graph with values and gradients.
+/// A random batch for a formula: targets in {0, 1} (one-hot rows for several columns), predictions
+/// in (0.05, 0.95) (rows summing to 1 for several columns), so logs of p and of 1 - p are defined.
+fn formula_batch(rows: usize, cols: usize, rng: &mut StdRng) -> (Tensor<f64>, Tensor<f64>) {
+    use rand::Rng;
+    let mut t = vec![0.0; rows * cols];
+    let mut p = vec![0.0; rows * cols];
+    for r in 0..rows {
+        if cols == 1 {
+            t[r] = f64::from(u8::from(rng.gen_bool(0.5)));
+            p[r] = rng.gen_range(0.05..0.95);
+        } else {
+            t[r * cols + rng.gen_range(0..cols)] = 1.0;
+            let raw: Vec<f64> = (0..cols).map(|_| rng.gen_range(0.2..1.0)).collect();
+            let sum: f64 = raw.iter().sum();
+            for (c, v) in raw.iter().enumerate() {
+                p[r * cols + c] = v / sum;
+            }
+        }
+    }
+    (Tensor::from_vec(t, &[rows, cols]), Tensor::from_vec(p, &[rows, cols]))
+}
+
+/// `tapegrad losses --check FORMULA`: gradchecks a formula on random batches of one and of three
+/// columns (three seeds each) and prints the errors.
+pub fn check_formula(text: &str) -> Result<(), String> {
+    let f = Formula::parse(text).map_err(|e| e.to_string())?;
+    println!("{:<10} {:>5} {:>8} {:>12} {:>12}  result", "batch", "seed", "elements", "max abs err", "max rel err");
+    let (mut failures, mut checked) = (0, 0);
+    for cols in [1, 3] {
+        for seed in 0..3u64 {
+            let mut rng = StdRng::seed_from_u64(seed);
+            let (t, p) = formula_batch(4, cols, &mut rng);
+            let shape = format!("[4, {cols}]");
+            if let Err(e) = f.check_shapes(t.shape(), p.shape()) {
+                println!("{shape:<10} {seed:>5} {:>8} {:>12} {:>12}  skipped: {}", "-", "-", "-", e.message);
+                break;
+            }
+            if let Some(e) = f.first_non_finite(&t, &p) {
+                failures += 1;
+                println!("{shape:<10} {seed:>5} {:>8} {:>12} {:>12}  FAILED: {}", p.len(), "-", "-", e.message);
+                continue;
+            }
+            checked += 1;
+            match gradcheck(|v| f.eval(v[0].tape().constant(t.clone()), v[0]), std::slice::from_ref(&p)) {
+                Ok(r) => println!("{shape:<10} {seed:>5} {:>8} {:>12.3e} {:>12.3e}  ok", r.elements, r.max_abs_error, r.max_rel_error),
+                Err(e) => {
+                    failures += 1;
+                    println!("{shape:<10} {seed:>5} {:>8} {:>12.3e} {:>12}  FAILED: {e}", p.len(), e.error, "-");
+                }
+            }
+        }
+    }
+    if failures > 0 {
+        return Err(format!("{failures} gradient check(s) of {text:?} failed"));
+    }
+    if checked == 0 {
+        return Err(format!("{text:?} fits neither a [4, 1] nor a [4, 3] batch; nothing was checked"));
+    }
+    Ok(())
+}
+
+/// Records a loss (registry name or formula) on a random batch, runs backward, and writes the
+/// graph with values and gradients.
 pub fn graph(name: &str, batch: usize, out: Option<&Path>) -> Result<(), String> {
     if batch == 0 {
         return Err("--batch must be at least 1".into());
     }
-    let loss = Loss::new(name).map_err(|e| e.to_string())?;
     let mut rng = StdRng::seed_from_u64(0);
-    let (t, p) = sample_batch(loss.info().kind, batch, classes_for(loss.info().kind), &mut rng);
     let tape = Tape::<f64>::new();
-    let y_true = tape.constant(t);
-    let y_pred = tape.var(p);
-    let value = loss.call(y_true, y_pred);
+    let value = match Loss::new(name) {
+        Ok(loss) => {
+            let (t, p) = sample_batch(loss.info().kind, batch, classes_for(loss.info().kind), &mut rng);
+            let y_true = tape.constant(t);
+            let y_pred = tape.var(p);
+            loss.call(y_true, y_pred)
+        }
+        Err(e) if !Formula::looks_like_formula(name) => return Err(e.to_string()),
+        Err(_) => {
+            let f = Formula::parse(name).map_err(|e| e.to_string())?;
+            let (t, p) = formula_batch(batch, 1, &mut rng);
+            let (t, p) = if f.check_shapes(t.shape(), p.shape()).is_ok() { (t, p) } else { formula_batch(batch, 3, &mut rng) };
+            f.check_shapes(t.shape(), p.shape()).map_err(|e| e.to_string())?;
+            if let Some(e) = f.first_non_finite(&t, &p) {
+                return Err(e.to_string());
+            }
+            let v = f.eval(tape.constant(t), tape.var(p));
+            if v.len() == 1 { v } else { v.mean() }
+        }
+    };
     let grads = value.backward();
     let dot = tape.to_dot(&DotOptions { values: true, grads: Some(&grads), max_values: 6 });
     match out {
         Some(path) => {
-            std::fs::write(path, dot).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            tapegrad::io::write_atomic(path, dot.as_bytes()).map_err(|e| e.to_string())?;
             println!("wrote {} ({} nodes); render with: dot -Tpng {} -o graph.png", path.display(), tape.len(), path.display());
         }
         None => print!("{dot}"),

@@ -4,6 +4,7 @@
 pub mod losses;
 pub mod model;
 pub mod study;
+pub mod table;
 
 /// Replaces Rust's panic report with one line, so an internal error never prints a trace.
 pub fn quiet_panics() {

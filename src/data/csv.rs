@@ -1,4 +1,9 @@
-//! Loading a numeric table with a header row, features and target chosen by column name.
+//! Reading CSV tables with the `csv` crate: quoted fields (with commas, quotes and line breaks
+//! inside), any one-byte delimiter, a UTF-8 byte-order mark, LF or CRLF line ends. Errors name the
+//! line (1-based, the header is line 1) and the column.
+//!
+//! Two layers: [`parse_table`] gives the cells as text (a [`Table`]), and [`parse_csv`] /
+//! [`parse_features_csv`] pick numeric columns out of it by name.
 
 use crate::Tensor;
 use std::fmt;
@@ -56,6 +61,13 @@ pub enum CsvError {
     },
     /// The header is followed by no data rows.
     NoRows,
+    /// The CSV syntax itself is broken (reported by the `csv` crate).
+    Syntax {
+        /// The 1-based line number.
+        line: usize,
+        /// The parser's message.
+        message: String,
+    },
 }
 
 impl fmt::Display for CsvError {
@@ -77,29 +89,195 @@ impl fmt::Display for CsvError {
                 write!(f, "line {line}, column {column} ({name:?}): {text:?} is not a finite number")
             }
             CsvError::NoRows => write!(f, "line 2: the CSV input has a header but no data rows"),
+            CsvError::Syntax { line, message } => write!(f, "line {line}: {message}"),
         }
     }
 }
 
 impl std::error::Error for CsvError {}
 
+/// How to read a CSV file. The default is comma-separated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CsvOptions {
+    /// The field separator (one byte: `b','`, `b';'`, `b'\t'`, ...).
+    pub delimiter: u8,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        CsvOptions { delimiter: b',' }
+    }
+}
+
+/// A CSV table as text: the header's names and every data row's cells (trimmed of surrounding
+/// spaces and of one pair of double quotes), with each row's 1-based line number.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Table {
+    /// Column names from the header row.
+    pub header: Vec<String>,
+    /// Data rows, each as long as the header.
+    pub rows: Vec<Vec<String>>,
+    /// The line each row starts on (the header is line 1).
+    pub lines: Vec<usize>,
+}
+
+impl Table {
+    /// The 0-based position of the column called `name`.
+    ///
+    /// # Errors
+    /// [`CsvError::MissingColumn`] (listing the header) or [`CsvError::DuplicateColumn`].
+    pub fn column(&self, name: &str) -> Result<usize, CsvError> {
+        let hits: Vec<usize> = self.header.iter().enumerate().filter(|(_, h)| *h == name).map(|(i, _)| i).collect();
+        match hits.as_slice() {
+            [i] => Ok(*i),
+            [] => Err(CsvError::MissingColumn { name: name.to_string(), available: self.header.clone() }),
+            _ => Err(CsvError::DuplicateColumn { name: name.to_string(), columns: hits.iter().map(|i| i + 1).collect() }),
+        }
+    }
+
+    /// The cell at data row `row`, column `col`, as a finite number.
+    ///
+    /// # Errors
+    /// [`CsvError::BadNumber`] naming the line and column.
+    pub fn number(&self, row: usize, col: usize) -> Result<f64, CsvError> {
+        let text = &self.rows[row][col];
+        match text.parse::<f64>() {
+            Ok(v) if v.is_finite() => Ok(v),
+            _ => Err(CsvError::BadNumber {
+                line: self.lines[row],
+                column: col + 1,
+                name: self.header[col].clone(),
+                text: text.clone(),
+            }),
+        }
+    }
+}
+
+/// Trims spaces, then one pair of surrounding double quotes (a quoted field after a space, which
+/// CSV itself reads as text with quotes).
+fn clean(field: &str) -> String {
+    let t = field.trim();
+    t.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or(t).to_string()
+}
+
+/// Parses CSV text into a [`Table`]: a header row, then data rows of the same length. Blank lines
+/// are skipped; a leading byte-order mark is ignored.
+///
+/// ```
+/// use tapegrad::data::{parse_table, CsvOptions};
+/// let t = parse_table("name;note\r\n\"Smith, J\";\"said \"\"hi\"\"\"\r\n", CsvOptions { delimiter: b';' }).unwrap();
+/// assert_eq!(t.header, ["name", "note"]);
+/// assert_eq!(t.rows[0], ["Smith, J", "said \"hi\""]);
+/// assert_eq!(t.lines, [2]);
+/// ```
+///
+/// # Errors
+/// [`CsvError::Empty`] without a header, [`CsvError::Ragged`] for a row of another length,
+/// [`CsvError::NoRows`] without data rows.
+pub fn parse_table(text: &str, options: CsvOptions) -> Result<Table, CsvError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(options.delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut header: Option<Vec<String>> = None;
+    let mut rows = Vec::new();
+    let mut lines = Vec::new();
+    let mut record = csv::StringRecord::new();
+    let mut lines_at = LineCounter::new(text);
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = e.position().map_or(0, |p| lines_at.line(p.byte() as usize));
+                return Err(CsvError::Syntax { line, message: e.to_string() });
+            }
+        }
+        // A line holding only spaces is a blank line, not a row of one empty field.
+        if record.len() == 1 && record[0].trim().is_empty() {
+            continue;
+        }
+        let line = record.position().map_or(0, |p| lines_at.line(p.byte() as usize));
+        let cells: Vec<String> = record.iter().map(clean).collect();
+        match &header {
+            None => header = Some(cells),
+            Some(h) => {
+                if cells.len() != h.len() {
+                    return Err(CsvError::Ragged { line, expected: h.len(), found: cells.len() });
+                }
+                rows.push(cells);
+                lines.push(line);
+            }
+        }
+    }
+    let header = header.ok_or(CsvError::Empty)?;
+    if rows.is_empty() {
+        return Err(CsvError::NoRows);
+    }
+    Ok(Table { header, rows, lines })
+}
+
+/// Line numbers from byte offsets (the `csv` crate's own line count skips blank lines). A line
+/// ends at `\n`, `\r\n` or a lone `\r`, as the `csv` crate reads them. Offsets must not decrease.
+struct LineCounter<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    line: usize,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a str) -> Self {
+        LineCounter { bytes: text.as_bytes(), at: 0, line: 1 }
+    }
+
+    /// The line of the record starting at `offset`: a record's offset lies before the empty lines
+    /// the reader skipped on its way, so those are stepped over first.
+    fn line(&mut self, offset: usize) -> usize {
+        let mut end = offset.min(self.bytes.len());
+        while matches!(self.bytes.get(end), Some(b'\n' | b'\r')) {
+            end += 1;
+        }
+        while self.at < end {
+            let b = self.bytes[self.at];
+            if b == b'\n' || (b == b'\r' && self.bytes.get(self.at + 1) != Some(&b'\n')) {
+                self.line += 1;
+            }
+            self.at += 1;
+        }
+        self.line
+    }
+}
+
+/// Reads a whole file as UTF-8 text; errors name the path.
+fn read_text(path: &Path) -> Result<String, CsvError> {
+    let source = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| CsvError::Io { source: source.clone(), message: e.to_string() })?;
+    String::from_utf8(bytes).map_err(|e| CsvError::Io { source, message: format!("not UTF-8 text ({e})") })
+}
+
+/// As [`parse_table`], from a file.
+///
+/// # Errors
+/// As [`parse_table`], and [`CsvError::Io`] naming the path when it cannot be read.
+pub fn read_table(path: impl AsRef<Path>, options: CsvOptions) -> Result<Table, CsvError> {
+    parse_table(&read_text(path.as_ref())?, options)
+}
+
 /// Loads `features` (as `x`, `[rows, features.len()]`) and `target` (as `y`, `[rows]`) from the CSV
 /// file at `path`.
 ///
-/// Fields are separated by commas; surrounding spaces and double quotes are trimmed; blank lines are
-/// skipped. Only the requested columns must hold numbers, so other columns may hold text.
+/// Fields are separated by commas and may be quoted; surrounding spaces and double quotes are
+/// trimmed; blank lines are skipped. Only the requested columns must hold numbers, so other columns
+/// may hold text.
 ///
 /// # Errors
 /// A [`CsvError`] naming the line and column of the first problem: unreadable file, empty input,
 /// missing or ambiguous column, a row of the wrong length, a field that is not a finite number, or no
 /// data rows.
 pub fn read_csv(path: impl AsRef<Path>, features: &[&str], target: &str) -> Result<(Tensor<f64>, Tensor<f64>), CsvError> {
-    let path = path.as_ref();
-    let io_err = |e: std::io::Error| CsvError::Io { source: path.display().to_string(), message: e.to_string() };
-    let bytes = std::fs::read(path).map_err(io_err)?;
-    let text = String::from_utf8(bytes)
-        .map_err(|e| CsvError::Io { source: path.display().to_string(), message: format!("not UTF-8 text ({e})") })?;
-    parse_csv(&text, features, target)
+    parse_csv(&read_text(path.as_ref())?, features, target)
 }
 
 /// As [`read_csv`], reading the table from any reader.
@@ -112,25 +290,6 @@ pub fn read_csv_from<R: Read>(mut reader: R, features: &[&str], target: &str) ->
         .read_to_string(&mut text)
         .map_err(|e| CsvError::Io { source: "<reader>".into(), message: e.to_string() })?;
     parse_csv(&text, features, target)
-}
-
-/// Trims spaces, then one pair of surrounding double quotes.
-fn clean(field: &str) -> &str {
-    let t = field.trim();
-    t.strip_prefix('"').and_then(|s| s.strip_suffix('"')).unwrap_or(t)
-}
-
-/// The 0-based position of `name` in the header.
-fn find_column(header: &[&str], name: &str) -> Result<usize, CsvError> {
-    let hits: Vec<usize> = header.iter().enumerate().filter(|(_, h)| **h == name).map(|(i, _)| i).collect();
-    match hits.as_slice() {
-        [i] => Ok(*i),
-        [] => Err(CsvError::MissingColumn {
-            name: name.to_string(),
-            available: header.iter().map(|h| h.to_string()).collect(),
-        }),
-        _ => Err(CsvError::DuplicateColumn { name: name.to_string(), columns: hits.iter().map(|i| i + 1).collect() }),
-    }
 }
 
 /// As [`read_csv`], parsing CSV text held in memory.
@@ -173,54 +332,59 @@ pub fn parse_features_csv(text: &str, features: &[&str]) -> Result<Tensor<f64>, 
 /// # Errors
 /// As [`read_csv`].
 pub fn read_features_csv(path: impl AsRef<Path>, features: &[&str]) -> Result<Tensor<f64>, CsvError> {
-    let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|e| CsvError::Io { source: path.display().to_string(), message: e.to_string() })?;
-    let text = String::from_utf8(bytes)
-        .map_err(|e| CsvError::Io { source: path.display().to_string(), message: format!("not UTF-8 text ({e})") })?;
-    parse_features_csv(&text, features)
+    parse_features_csv(&read_text(path.as_ref())?, features)
 }
 
 /// The shared reader: the `features` columns (all when `None`) as `[rows, features]`, and the
-/// `target` column when one is named.
+/// `target` column when one is named. Column names are checked before the rows, so a missing
+/// column is reported even when the rows are also bad.
 fn parse_columns(text: &str, features: Option<&[&str]>, target: Option<&str>) -> Result<(Tensor<f64>, Vec<f64>), CsvError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l)).filter(|(_, l)| !l.trim().is_empty());
-    let (_, header_line) = lines.next().ok_or(CsvError::Empty)?;
-    let header: Vec<&str> = header_line.split(',').map(clean).collect();
-    let feature_cols = match features {
-        Some([]) => return Err(CsvError::NoFeatures),
-        Some(names) => names.iter().map(|f| find_column(&header, f)).collect::<Result<Vec<_>, _>>()?,
-        None => (0..header.len()).collect(),
-    };
-    let target_col = target.map(|t| find_column(&header, t)).transpose()?;
-
-    let mut x = Vec::new();
-    let mut y = Vec::new();
-    let mut rows = 0;
-    let mut fields: Vec<&str> = Vec::with_capacity(header.len());
-    for (line, row) in lines {
-        fields.clear();
-        fields.extend(row.split(','));
-        if fields.len() != header.len() {
-            return Err(CsvError::Ragged { line, expected: header.len(), found: fields.len() });
-        }
-        let number = |col: usize| -> Result<f64, CsvError> {
-            let text = clean(fields[col]);
-            match text.parse::<f64>() {
-                Ok(v) if v.is_finite() => Ok(v),
-                _ => Err(CsvError::BadNumber { line, column: col + 1, name: header[col].to_string(), text: text.to_string() }),
+    if let Some([]) = features {
+        // Only after the header is known to exist.
+        parse_header_only(text)?;
+        return Err(CsvError::NoFeatures);
+    }
+    let table = match parse_table(text, CsvOptions::default()) {
+        Ok(t) => t,
+        // Column problems come before row problems, as a reader of the header would see them.
+        Err(e @ (CsvError::Ragged { .. } | CsvError::NoRows)) => {
+            let header = parse_header_only(text)?;
+            let probe = Table { header, rows: vec![], lines: vec![] };
+            for name in features.unwrap_or(&[]).iter().chain(target.as_ref()) {
+                probe.column(name)?;
             }
-        };
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
+    let feature_cols = match features {
+        Some(names) => names.iter().map(|f| table.column(f)).collect::<Result<Vec<_>, _>>()?,
+        None => (0..table.header.len()).collect(),
+    };
+    let target_col = target.map(|t| table.column(t)).transpose()?;
+    let mut x = Vec::with_capacity(table.rows.len() * feature_cols.len());
+    let mut y = Vec::with_capacity(table.rows.len());
+    for r in 0..table.rows.len() {
         for &c in &feature_cols {
-            x.push(number(c)?);
+            x.push(table.number(r, c)?);
         }
         if let Some(t) = target_col {
-            y.push(number(t)?);
+            y.push(table.number(r, t)?);
         }
-        rows += 1;
     }
-    if rows == 0 {
-        return Err(CsvError::NoRows);
+    Ok((Tensor::from_vec(x, &[table.rows.len(), feature_cols.len()]), y))
+}
+
+/// The header row alone (for error ordering).
+fn parse_header_only(text: &str) -> Result<Vec<String>, CsvError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    for record in reader.records() {
+        let Ok(record) = record else { break };
+        if record.len() == 1 && record[0].trim().is_empty() {
+            continue;
+        }
+        return Ok(record.iter().map(clean).collect());
     }
-    Ok((Tensor::from_vec(x, &[rows, feature_cols.len()]), y))
+    Err(CsvError::Empty)
 }

@@ -13,14 +13,20 @@
 //! ```
 
 mod batches;
+mod bundled;
 mod csv;
 mod datasets;
 mod numpy_rng;
 mod scaler;
 mod split;
+mod stratified;
+mod tabular;
 
 pub use batches::{batch_ranges, BatchSampler, Batches};
-pub use csv::{parse_csv, parse_features_csv, read_csv, read_csv_from, read_features_csv, CsvError};
+pub use bundled::{dataset, Dataset, DATASETS};
+pub use csv::{
+    parse_csv, parse_features_csv, parse_table, read_csv, read_csv_from, read_features_csv, read_table, CsvError, CsvOptions, Table,
+};
 pub use datasets::{
     make_blobs, make_circles, make_regression, Blobs, BlobsParams, Centers, CirclesParams, ClusterStd, Labeled,
     Regression, RegressionParams,
@@ -28,3 +34,5 @@ pub use datasets::{
 pub use numpy_rng::{shuffle, NumpyRng};
 pub use scaler::StandardScaler;
 pub use split::{split_at, to_categorical, train_test_split, Split};
+pub use stratified::{shuffle_split_indices, stratified_split_indices, SplitError, SplitIndices};
+pub use tabular::{ColumnKind, FeatureColumn, Prepared, Preprocessing, TabularError, TabularOptions, Task, MAX_INFERRED_CLASSES};

@@ -32,6 +32,7 @@ mod checkpoint;
 mod error;
 pub mod fuzz;
 mod model_file;
+mod preprocessing;
 mod safetensors;
 
 pub use atomic::{write_atomic, ABORT_AFTER_ENV};
@@ -44,4 +45,5 @@ pub use model_file::{
     load_model, load_model_with, model_from_bytes, model_from_bytes_with, model_to_bytes, save_model, SavedModel, ARCHITECTURE_KEY,
     FORMAT_KEY, RESERVED_PREFIX,
 };
+pub use preprocessing::{load_model_finite, preprocessing_from_json, preprocessing_to_json, PREPROCESSING_KEY};
 pub use safetensors::{save_tensors, tensors_to_bytes, Dtype, SafeTensors, TensorInfo};

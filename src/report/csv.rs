@@ -1,7 +1,6 @@
 //! CSV files: one history per experiment and the summary of all experiments.
 
 use std::fmt::Write as _;
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::{check_name, mean, std_dev, Curves, ExperimentResult, ReportError};
@@ -11,7 +10,7 @@ pub const SUMMARY_HEADER: &str =
     "experiment,loss,metric,repeats,train_mean,train_std,test_mean,test_std,seconds";
 
 /// Quotes a CSV field when it holds a comma, quote or line break (RFC 4180).
-fn field(s: &str) -> String {
+pub(crate) fn field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
@@ -19,9 +18,30 @@ fn field(s: &str) -> String {
     }
 }
 
-/// Writes `text` to `path`, mapping failure to a [`ReportError`] naming the file.
+/// Writes `text` to `path` atomically (beside, then renamed), mapping failure to a
+/// [`ReportError`] naming the file.
 fn write_file(path: &Path, text: &str) -> Result<(), ReportError> {
-    fs::write(path, text).map_err(|e| ReportError::io(path, e))
+    super::compare::write_file(path, text.as_bytes())
+}
+
+/// The text of a history CSV (see [`write_history_csv`]).
+pub(crate) fn history_text(metric: &str, curves: &Curves, name: &str) -> Result<String, ReportError> {
+    let epochs = curves.epochs(name)?;
+    let mut text = String::with_capacity(32 * (epochs + 1));
+    let metric = field(metric);
+    let _ = writeln!(text, "epoch,loss,val_loss,{metric},val_{metric}");
+    for i in 0..epochs {
+        let _ = writeln!(
+            text,
+            "{},{},{},{},{}",
+            i + 1,
+            curves.loss_train[i],
+            curves.loss_test[i],
+            curves.metric_train[i],
+            curves.metric_test[i]
+        );
+    }
+    Ok(text)
 }
 
 /// Writes `dir/NAME.csv` with one row per epoch and returns its path.
@@ -46,22 +66,8 @@ pub fn write_history_csv(
     curves: &Curves,
 ) -> Result<PathBuf, ReportError> {
     check_name(name, name)?;
-    let epochs = curves.epochs(name)?;
     let path = dir.as_ref().join(format!("{name}.csv"));
-    let mut text = String::with_capacity(32 * (epochs + 1));
-    let metric = field(metric);
-    let _ = writeln!(text, "epoch,loss,val_loss,{metric},val_{metric}");
-    for i in 0..epochs {
-        let _ = writeln!(
-            text,
-            "{},{},{},{},{}",
-            i + 1,
-            curves.loss_train[i],
-            curves.loss_test[i],
-            curves.metric_train[i],
-            curves.metric_test[i]
-        );
-    }
+    let text = history_text(metric, curves, name)?;
     write_file(&path, &text)?;
     Ok(path)
 }

@@ -17,11 +17,13 @@
 //! font is needed.
 
 mod boxplot;
+pub mod compare;
 mod csv;
 mod lines;
 mod markdown;
 mod plots;
 pub mod reference;
+pub mod real_reference;
 mod stats;
 mod ticks;
 
@@ -31,6 +33,10 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 pub use self::boxplot::plot_repeated;
+pub use self::compare::{
+    append_chapter, best_loss, compare_table, median_min_max, modes_note, split_modes, write_compare_report, write_section, CompareSection,
+    LossRuns,
+};
 pub use self::csv::{write_history_csv, write_summary_csv, SUMMARY_HEADER};
 pub use self::lines::plot_lines;
 pub use self::markdown::{render_markdown, Figures};
@@ -472,7 +478,7 @@ pub fn write_report(
 
     let md = render_markdown(results, &figures);
     let md_path = dir.join("report.md");
-    fs::write(&md_path, md).map_err(|e| ReportError::io(&md_path, e))?;
+    compare::write_file(&md_path, md.as_bytes())?;
     paths.markdown = md_path;
     Ok(paths)
 }

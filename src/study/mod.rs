@@ -5,6 +5,8 @@
 //! the final train and test metric. `run_study` runs a list of them and writes the report.
 
 mod data;
+pub mod real;
+pub mod tabular;
 
 pub use data::{StudyData, N_TRAIN};
 
