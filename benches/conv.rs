@@ -5,23 +5,16 @@
 //! three products (2 per multiply-add), so criterion's rates are GFLOP/s comparable between the two.
 //!
 //! The kernels are crate-internal until they are wired as op units; the bench compiles the kernel
-//! file itself, with the same GEMM entry the crate uses for products this size (matrixmultiply).
+//! file itself, over the crate's public GEMM (`tapegrad::tensor::gemm`), the one every product runs.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 
-/// What the kernel file imports from its crate: the element trait and the GEMM entry.
+/// What the kernel file imports from its crate: the element trait and the crate's one GEMM.
 mod tensor {
+    pub use tapegrad::tensor::gemm;
     pub use tapegrad::Float;
 }
-use tensor::Float;
-
-/// `C <- A B + beta C` through matrixmultiply, as `ops::linalg::gemm` does above 32^3 multiply-adds.
-#[allow(clippy::too_many_arguments)]
-fn gemm<T: Float>(m: usize, k: usize, n: usize, a: &[T], (rsa, csa): (usize, usize), b: &[T], (rsb, csb): (usize, usize), beta: T, c: &mut [T]) {
-    assert!(c.len() == m * n && a.len() > (m - 1) * rsa + (k - 1) * csa && b.len() > (k - 1) * rsb + (n - 1) * csb);
-    // SAFETY: the assert bounds every element read and written.
-    unsafe { T::gemm(m, k, n, T::ONE, a.as_ptr(), rsa as isize, csa as isize, b.as_ptr(), rsb as isize, csb as isize, beta, c.as_mut_ptr(), n as isize, 1) }
-}
+use tensor::gemm;
 
 #[allow(dead_code)]
 #[path = "../src/ops/conv.rs"]

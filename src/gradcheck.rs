@@ -13,13 +13,20 @@ pub struct GradcheckOptions {
     pub atol: f64,
     /// Relative tolerance: an element passes when `|analytic - numeric| <= atol + rtol * |numeric|`.
     pub rtol: f64,
+    /// Also check forward mode (PyTorch's `check_forward_ad`): the JVP in random directions against
+    /// central differences along them, and against the reverse-mode gradient (`<u, J v> = <Jᵀ u, v>`).
+    /// On by default; turn it off for a custom op that gives no JVP rule.
+    pub check_forward_ad: bool,
 }
 
 impl Default for GradcheckOptions {
     fn default() -> Self {
-        GradcheckOptions { eps: 1e-6, atol: 1e-5, rtol: 1e-3 }
+        GradcheckOptions { eps: 1e-6, atol: 1e-5, rtol: 1e-3, check_forward_ad: true }
     }
 }
+
+/// Directions of the forward-mode check.
+const FORWARD_DIRECTIONS: usize = 2;
 
 /// What a passing check saw.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,12 +37,18 @@ pub struct GradcheckReport {
     pub max_abs_error: f64,
     /// Largest `|analytic - numeric| / max(|numeric|, atol)` (how close to the tolerance it came).
     pub max_rel_error: f64,
+    /// Random directions in which forward mode was checked (0 when `check_forward_ad` is off).
+    pub forward_directions: usize,
 }
 
 /// The first element that failed: which input, where, and both values.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GradcheckError {
-    /// Position of the input in the slice given to `gradcheck`.
+    /// What failed: `"gradient"` (reverse mode against central differences), `"jvp"` (forward mode
+    /// against central differences along a random direction, `index` = `[direction]`) or
+    /// `"jvp vs vjp"` (forward against reverse mode in that direction).
+    pub check: &'static str,
+    /// Position of the input in the slice given to `gradcheck` (0 for the forward-mode checks).
     pub input: usize,
     /// Multi-index of the worst element in that input.
     pub index: Vec<usize>,
@@ -53,8 +66,8 @@ impl fmt::Display for GradcheckError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "gradcheck failed for input {} at index {:?}: analytic {:.10e}, numeric {:.10e}, error {:.3e} > tolerance {:.3e}",
-            self.input, self.index, self.analytic, self.numeric, self.error, self.tolerance
+            "gradcheck failed ({}) for input {} at index {:?}: analytic {:.10e}, numeric {:.10e}, error {:.3e} > tolerance {:.3e}",
+            self.check, self.input, self.index, self.analytic, self.numeric, self.error, self.tolerance
         )
     }
 }
@@ -96,7 +109,7 @@ where
         f(&vars).item()
     };
     let mut work: Vec<Tensor<f64>> = inputs.to_vec();
-    let mut report = GradcheckReport { elements: 0, max_abs_error: 0.0, max_rel_error: 0.0 };
+    let mut report = GradcheckReport { elements: 0, max_abs_error: 0.0, max_rel_error: 0.0, forward_directions: 0 };
     let mut worst: Option<GradcheckError> = None;
     for i in 0..inputs.len() {
         for j in 0..inputs[i].len() {
@@ -116,6 +129,7 @@ where
             let failed = error.is_nan() || tolerance.is_nan() || error > tolerance;
             if failed && worst.as_ref().is_none_or(|w| error - tolerance > w.error - w.tolerance || w.error.is_nan()) {
                 worst = Some(GradcheckError {
+                    check: "gradient",
                     input: i,
                     index: unravel(j, inputs[i].shape()),
                     analytic: a,
@@ -126,10 +140,71 @@ where
             }
         }
     }
-    match worst {
-        Some(w) => Err(w),
-        None => Ok(report),
+    if let Some(w) = worst {
+        return Err(w);
     }
+    if opts.check_forward_ad {
+        check_forward(&f, inputs, &analytic, opts, &mut eval)?;
+        report.forward_directions = FORWARD_DIRECTIONS;
+    }
+    Ok(report)
+}
+
+/// Forward mode in random directions `v`: the JVP `J v` must match the central difference
+/// `(f(x + eps v) - f(x - eps v)) / 2 eps` and the reverse-mode `<grad, v>`.
+fn check_forward<F>(
+    f: &F,
+    inputs: &[Tensor<f64>],
+    analytic: &[Tensor<f64>],
+    opts: GradcheckOptions,
+    eval: &mut impl FnMut(&[Tensor<f64>]) -> f64,
+) -> Result<(), GradcheckError>
+where
+    F: for<'t> Fn(&[Var<'t, f64>]) -> Var<'t, f64>,
+{
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0xf0_4a4d);
+    let mut random_like = |x: &Tensor<f64>| Tensor::from_vec((0..x.len()).map(|_| rng.gen_range(-1.0..1.0)).collect(), x.shape());
+    let dirs: Vec<Vec<Tensor<f64>>> = (0..FORWARD_DIRECTIONS).map(|_| inputs.iter().map(&mut random_like).collect()).collect();
+    let jvps: Vec<f64> = {
+        let tape = Tape::new();
+        tape.forward_mode(FORWARD_DIRECTIONS);
+        let vars: Vec<Var<'_, f64>> = inputs.iter().map(|x| tape.var(x.clone())).collect();
+        for (d, dir) in dirs.iter().enumerate() {
+            for (v, t) in vars.iter().zip(dir) {
+                v.set_tangent(d, t.data());
+            }
+        }
+        let y = f(&vars);
+        (0..FORWARD_DIRECTIONS).map(|d| y.tangent(d).data()[0]).collect()
+    };
+    let fail = |check, d: usize, analytic: f64, numeric: f64, tolerance: f64| GradcheckError {
+        check,
+        input: 0,
+        index: vec![d],
+        analytic,
+        numeric,
+        error: (analytic - numeric).abs(),
+        tolerance,
+    };
+    for (d, (dir, &jv)) in dirs.iter().zip(&jvps).enumerate() {
+        let shifted = |sign: f64| -> Vec<Tensor<f64>> {
+            inputs.iter().zip(dir).map(|(x, t)| Tensor::from_vec(x.data().iter().zip(t.data()).map(|(a, b)| a + sign * opts.eps * b).collect(), x.shape())).collect()
+        };
+        let numeric = (eval(&shifted(1.0)) - eval(&shifted(-1.0))) / (2.0 * opts.eps);
+        let tolerance = opts.atol + opts.rtol * numeric.abs();
+        if !((jv - numeric).abs() <= tolerance) {
+            return Err(fail("jvp", d, jv, numeric, tolerance));
+        }
+        let products = || analytic.iter().zip(dir).flat_map(|(g, t)| g.data().iter().zip(t.data()).map(|(a, b)| a * b));
+        let reverse: f64 = products().sum();
+        // Both modes compute the same sum of products in different orders: allow rounding of its terms.
+        let tolerance = 1e-9 * (1.0 + products().map(f64::abs).sum::<f64>());
+        if !((jv - reverse).abs() <= tolerance) {
+            return Err(fail("jvp vs vjp", d, jv, reverse, tolerance));
+        }
+    }
+    Ok(())
 }
 
 /// Row-major offset to multi-index.
@@ -173,6 +248,7 @@ where
                 let tolerance = 1e-12 + 1e-9 * b.abs();
                 if (a - b).is_nan() || (a - b).abs() > tolerance {
                     return Err(GradcheckError {
+                        check: "recorded gradient",
                         input: i,
                         index: unravel(j, r.shape()),
                         analytic: a,

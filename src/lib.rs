@@ -3,6 +3,7 @@
 // Numeric kernels index several buffers with one counter; iterator chains would hide the math.
 #![allow(clippy::needless_range_loop)]
 
+pub mod autodiff;
 pub mod data;
 pub mod gradcheck;
 pub mod losses;
@@ -15,6 +16,8 @@ pub mod tensor;
 
 pub use gradcheck::{gradcheck, GradcheckOptions, GradcheckReport};
 pub use losses::{Loss, LossOptions};
+pub use ops::custom::CustomOp;
+pub use ops::elem::Elem;
 pub use tape::{Gradients, Tape, Var};
 pub use tensor::{Float, Shape, Tensor};
 pub mod optim;

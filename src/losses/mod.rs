@@ -397,5 +397,5 @@ pub(crate) fn align<'t, T: Float>(loss: &str, y_true: Var<'t, T>, y_pred: Var<'t
 /// `c - x` for a generic element type (the `c - var` operator exists only for `f32` and `f64`).
 #[inline]
 pub(crate) fn rsub<'t, T: Float>(c: T, x: Var<'t, T>) -> Var<'t, T> {
-    x.scalar_op(crate::ops::ScalarOp::RSub, c)
+    x.rsub(c)
 }

@@ -13,7 +13,7 @@
 //! Everything here works on flat slices and shapes; [`conv_geometry`] checks the arguments and
 //! returns a message naming the op, the argument and the shapes.
 
-use super::gemm;
+use crate::tensor::gemm;
 use crate::tensor::Float;
 
 /// Zero padding of a convolution along its `D` spatial dimensions.

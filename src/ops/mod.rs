@@ -1,26 +1,39 @@
-//! Every op the tape can record, grouped by family. Each family's file holds, side by side, the
-//! forward rule (a method on [`Var`](crate::Var)) and the derivative used by the reverse sweep.
+//! Every op the tape can record, grouped by family. Each family's file holds, for each of its
+//! ops, one *op unit*: the forward rule (a method on [`Var`](crate::Var)), the derivative, and the
+//! derivative's three uses side by side:
+//! - `vjp`: the reverse sweep's rule on numbers, adding into each input's gradient;
+//! - `vjp_recorded`: the same rule as recorded ops, so `Var::grad` gives differentiable gradients;
+//! - `jvp`: forward mode, the tangent of the output from the tangents of the inputs.
+//!
+//! Elementwise ops write their derivative once over [`Elem`](elem::Elem), and the three uses are
+//! that one expression evaluated on numbers or on `Var`s; the other families state each
+//! derivative once as a weight, a kernel or an adjoint op, and call it from all three.
 //!
 //! | file | ops |
 //! | --- | --- |
-//! | `unary.rs` | neg, square, sqrt, exp, log, log1p, abs, relu, sigmoid, tanh, softplus |
+//! | `unary.rs` | neg, square, sqrt, exp, log, log1p, abs, relu, sigmoid, tanh, softplus, sign |
 //! | `scalar.rs` | `x + c`, `x * c`, `c - x`, `c / x`, `x / c`, pow, clip |
 //! | `binary.rs` | add, sub, mul, div, maximum, minimum (numpy broadcasting), operators |
+//! | `compare.rs` | gt, ge, lt, le, eq, ne (masks, no gradient) |
 //! | `reduce.rs` | sum, mean, max (all or along an axis, keepdim), logsumexp |
 //! | `softmax.rs` | softmax, log_softmax |
 //! | `linalg.rs` | matmul, transpose |
 //! | `shape.rs` | reshape, broadcast_to, concat, gather, one_hot, where |
 //! | `scatter.rs` | scatter_add (the adjoint of gather) |
+//! | `custom.rs` | ops defined outside the crate through [`CustomOp`](crate::CustomOp) |
 //!
-//! `higher_order.rs` writes every derivative again as recorded ops, so a gradient can itself be
-//! differentiated (`Var::grad`).
+//! `grad.rs` runs the recorded rules backward (`Var::grad`); the tape's `backward.rs` runs the
+//! numeric ones; the tape's recording step runs the JVP rules when forward mode is on.
 
 mod binary;
-// Kernels waiting for their op units (the open-core rewrite); wired as `Var` methods next.
+mod compare;
+// Kernels waiting for their op units; wired as `Var` methods next.
 #[allow(dead_code)]
 mod conv;
-mod higher_order;
-pub(crate) mod linalg;
+pub(crate) mod custom;
+pub(crate) mod elem;
+mod grad;
+mod linalg;
 #[allow(dead_code)]
 mod pool;
 mod reduce;
@@ -30,16 +43,18 @@ mod shape;
 mod softmax;
 mod unary;
 
-pub(crate) use binary::{for_each_broadcast, Binary};
-pub(crate) use linalg::gemm;
-pub(crate) use reduce::reduce_forward;
+pub(crate) use binary::Binary;
+pub(crate) use compare::Cmp;
 pub(crate) use reduce::Reduce;
 pub(crate) use scalar::ScalarOp;
-pub(crate) use unary::{sigmoid, Unary};
+pub(crate) use unary::Unary;
 
-use crate::tape::Back;
+use crate::tape::{Back, Jvp, Var};
 use crate::tensor::Float;
 use smallvec::{smallvec, SmallVec};
+
+/// The contributions `(input node, dL/dinput)` of one node's recorded rule.
+pub(crate) type Contribs<'t, T> = SmallVec<[(u32, Var<'t, T>); 3]>;
 
 /// A recorded operation and the node indices of its inputs.
 #[derive(Clone, Copy, Debug)]
@@ -52,6 +67,7 @@ pub(crate) enum Op<T: Float> {
     Scalar(ScalarOp, T, u32),
     Clip { lo: T, hi: T, x: u32 },
     Binary(Binary, u32, u32),
+    Compare(Cmp, u32, u32),
     Reduce { kind: Reduce, x: u32, axis: Option<u32> },
     LogSumExp { x: u32, axis: u32 },
     Softmax { x: u32, axis: u32 },
@@ -67,10 +83,13 @@ pub(crate) enum Op<T: Float> {
     Where { mask: u32, a: u32, b: u32 },
     /// Indices listed in the tape's aux data at `start..start + len`.
     Scatter { x: u32, axis: u32, start: u32, len: u32 },
+    /// A user's op: `index` into the tape's custom ops, inputs in aux data at `start..start + len`.
+    Custom { index: u32, start: u32, len: u32 },
 }
 
 impl<T: Float> Op<T> {
-    /// The op's name as the inspector and error messages print it.
+    /// The op's name as the inspector and error messages print it (custom ops: see
+    /// [`Tape::op_name`](crate::Tape)).
     pub fn name(&self) -> &'static str {
         match self {
             Op::Leaf => "leaf",
@@ -79,6 +98,7 @@ impl<T: Float> Op<T> {
             Op::Scalar(s, _, _) => s.name(),
             Op::Clip { .. } => "clip",
             Op::Binary(b, _, _) => b.name(),
+            Op::Compare(c, _, _) => c.name(),
             Op::Reduce { kind, .. } => kind.name(),
             Op::LogSumExp { .. } => "logsumexp",
             Op::Softmax { .. } => "softmax",
@@ -91,6 +111,7 @@ impl<T: Float> Op<T> {
             Op::Gather { .. } => "gather",
             Op::Where { .. } => "where",
             Op::Scatter { .. } => "scatter_add",
+            Op::Custom { .. } => "custom",
         }
     }
 
@@ -116,33 +137,89 @@ impl<T: Float> Op<T> {
             | Op::BroadcastTo(x)
             | Op::Gather { x, .. }
             | Op::Scatter { x, .. } => smallvec![x],
-            Op::Binary(_, a, b) | Op::Matmul(a, b) => smallvec![a, b],
+            Op::Binary(_, a, b) | Op::Compare(_, a, b) | Op::Matmul(a, b) => smallvec![a, b],
             Op::Where { mask, a, b } => smallvec![mask, a, b],
-            Op::Concat { start, len, .. } => aux[start as usize..(start + len) as usize].iter().map(|&i| i as u32).collect(),
+            Op::Concat { start, len, .. } | Op::Custom { start, len, .. } => {
+                aux[start as usize..(start + len) as usize].iter().map(|&i| i as u32).collect()
+            }
         }
     }
 }
 
-/// Dispatches one node's backward rule to its family.
+/// The reverse sweep's rule of one node: adds `dL/dinput` into each input's gradient.
 #[inline]
-pub(crate) fn backward<T: Float>(op: &Op<T>, b: &mut Back<'_, T>) {
+pub(crate) fn vjp<T: Float>(op: &Op<T>, b: &mut Back<'_, T>) {
     match *op {
-        Op::Leaf | Op::Constant => {}
-        Op::Unary(kind, x) => unary::backward(kind, x, b),
-        Op::Scalar(kind, c, x) => scalar::backward(kind, c, x, b),
-        Op::Clip { lo, hi, x } => scalar::backward_clip(lo, hi, x, b),
-        Op::Binary(kind, l, r) => binary::backward(kind, l, r, b),
-        Op::Reduce { kind, x, axis } => reduce::backward(kind, x, axis, b),
-        Op::LogSumExp { x, axis } => reduce::backward_logsumexp(x, axis, b),
-        Op::Softmax { x, axis } => softmax::backward_softmax(x, axis, b),
-        Op::LogSoftmax { x, axis } => softmax::backward_log_softmax(x, axis, b),
-        Op::Matmul(l, r) => linalg::backward_matmul(l, r, b),
-        Op::Transpose(x) => linalg::backward_transpose(x, b),
-        Op::Reshape(x) => shape::backward_reshape(x, b),
-        Op::BroadcastTo(x) => shape::backward_broadcast_to(x, b),
-        Op::Concat { axis, start, len } => shape::backward_concat(axis, start, len, b),
-        Op::Gather { x, axis, start, len } => shape::backward_gather(x, axis, start, len, b),
-        Op::Where { mask, a, b: r } => shape::backward_where(mask, a, r, b),
-        Op::Scatter { x, axis, start, len } => scatter::backward_scatter(x, axis, start, len, b),
+        Op::Leaf | Op::Constant | Op::Compare(..) => {}
+        Op::Unary(kind, x) => unary::vjp(kind, x, b),
+        Op::Scalar(kind, c, x) => scalar::vjp(kind, c, x, b),
+        Op::Clip { lo, hi, x } => scalar::vjp_clip(lo, hi, x, b),
+        Op::Binary(kind, l, r) => binary::vjp(kind, l, r, b),
+        Op::Reduce { kind, x, axis } => reduce::vjp(kind, x, axis, b),
+        Op::LogSumExp { x, axis } => reduce::vjp_logsumexp(x, axis, b),
+        Op::Softmax { x, axis } => softmax::vjp_softmax(x, axis, b),
+        Op::LogSoftmax { x, axis } => softmax::vjp_log_softmax(x, axis, b),
+        Op::Matmul(l, r) => linalg::vjp_matmul(l, r, b),
+        Op::Transpose(x) => linalg::vjp_transpose(x, b),
+        Op::Reshape(x) => shape::vjp_reshape(x, b),
+        Op::BroadcastTo(x) => shape::vjp_broadcast_to(x, b),
+        Op::Concat { axis, start, len } => shape::vjp_concat(axis, start, len, b),
+        Op::Gather { x, axis, start, len } => shape::vjp_gather(x, axis, start, len, b),
+        Op::Where { mask, a, b: r } => shape::vjp_where(mask, a, r, b),
+        Op::Scatter { x, axis, start, len } => scatter::vjp_scatter(x, axis, start, len, b),
+        Op::Custom { index, start, len } => custom::vjp(index, start, len, b),
+    }
+}
+
+/// The recorded rule of one node: `(input, dL/dinput)` as values on the tape, given the node's
+/// output `y` and its gradient `g`. `aux` is the node's integer side data (indices, input lists).
+pub(crate) fn vjp_recorded<'t, T: Float>(op: Op<T>, y: Var<'t, T>, g: Var<'t, T>, aux: &[usize]) -> Contribs<'t, T> {
+    let v = |id: u32| Var::new(y.tape(), id);
+    let mut out = Contribs::new();
+    match op {
+        Op::Leaf | Op::Constant | Op::Compare(..) => {}
+        Op::Unary(kind, x) => unary::vjp_recorded(kind, v(x), y, g, &mut out),
+        Op::Scalar(kind, c, x) => scalar::vjp_recorded(kind, c, v(x), g, &mut out),
+        Op::Clip { lo, hi, x } => scalar::vjp_recorded_clip(lo, hi, v(x), g, &mut out),
+        Op::Binary(kind, a, b) => binary::vjp_recorded(kind, v(a), v(b), g, &mut out),
+        Op::Reduce { kind, x, axis } => reduce::vjp_recorded(kind, v(x), axis, y, g, &mut out),
+        Op::LogSumExp { x, axis } => reduce::vjp_recorded_logsumexp(v(x), axis, y, g, &mut out),
+        Op::Softmax { x, axis } => softmax::vjp_recorded_softmax(v(x), axis, y, g, &mut out),
+        Op::LogSoftmax { x, axis } => softmax::vjp_recorded_log_softmax(v(x), axis, y, g, &mut out),
+        Op::Matmul(a, b) => linalg::vjp_recorded_matmul(v(a), v(b), g, &mut out),
+        Op::Transpose(x) => linalg::vjp_recorded_transpose(v(x), g, &mut out),
+        Op::Reshape(x) => shape::vjp_recorded_reshape(v(x), g, &mut out),
+        Op::BroadcastTo(x) => shape::vjp_recorded_broadcast_to(v(x), g, &mut out),
+        Op::Concat { axis, .. } => shape::vjp_recorded_concat(axis, aux, g, &mut out),
+        Op::Gather { x, axis, .. } => shape::vjp_recorded_gather(v(x), axis, aux, g, &mut out),
+        Op::Where { mask, a, b } => shape::vjp_recorded_where(v(mask), v(a), v(b), g, &mut out),
+        Op::Scatter { x, axis, .. } => scatter::vjp_recorded_scatter(v(x), axis, aux, g, &mut out),
+        Op::Custom { index, .. } => custom::vjp_recorded(index, aux, y, g, &mut out),
+    }
+    out
+}
+
+/// The forward-mode rule of one node: writes the tangent of its output in direction `d`.
+#[inline]
+pub(crate) fn jvp<T: Float>(op: &Op<T>, j: &Jvp<'_, T>, d: usize, out: &mut [T]) {
+    match *op {
+        Op::Leaf | Op::Constant | Op::Compare(..) => out.fill(T::ZERO),
+        Op::Unary(kind, x) => unary::jvp(kind, x, j, d, out),
+        Op::Scalar(kind, c, x) => scalar::jvp(kind, c, x, j, d, out),
+        Op::Clip { lo, hi, x } => scalar::jvp_clip(lo, hi, x, j, d, out),
+        Op::Binary(kind, a, b) => binary::jvp(kind, a, b, j, d, out),
+        Op::Reduce { kind, x, axis } => reduce::jvp(kind, x, axis, j, d, out),
+        Op::LogSumExp { x, axis } => reduce::jvp_logsumexp(x, axis, j, d, out),
+        Op::Softmax { x, axis } => softmax::jvp_softmax(x, axis, j, d, out),
+        Op::LogSoftmax { x, axis } => softmax::jvp_log_softmax(x, axis, j, d, out),
+        Op::Matmul(a, b) => linalg::jvp_matmul(a, b, j, d, out),
+        Op::Transpose(x) => linalg::jvp_transpose(x, j, d, out),
+        Op::Reshape(x) => shape::jvp_reshape(x, j, d, out),
+        Op::BroadcastTo(x) => shape::jvp_broadcast_to(x, j, d, out),
+        Op::Concat { axis, start, len } => shape::jvp_concat(axis, start, len, j, d, out),
+        Op::Gather { x, axis, start, len } => shape::jvp_gather(x, axis, start, len, j, d, out),
+        Op::Where { mask, a, b } => shape::jvp_where(mask, a, b, j, d, out),
+        Op::Scatter { x, axis, start, len } => scatter::jvp_scatter(x, axis, start, len, j, d, out),
+        Op::Custom { index, start, len } => custom::jvp(index, start, len, j, d, out),
     }
 }

@@ -1,37 +1,17 @@
 //! Reductions: sum, mean and max over all elements or along one axis (with `keepdim`), and the
-//! stable log-sum-exp. A reduction along `axis` views the input as `(outer, len, inner)`.
+//! stable log-sum-exp. A reduction along `axis` views the input as `(outer, len, inner)`; the
+//! forward kernels live in `tensor::kernels` (plain tensors run them too).
+//!
+//! The derivative of each reduction is one weight per input element, stated once below
+//! ([`for_each_weight`] for sum, mean and max; [`lse_weight`] for log-sum-exp) and used by the
+//! reverse sweep, the recorded rule and forward mode alike.
 
-use crate::ops::Op;
-use crate::tape::{Back, Var};
+use crate::ops::{Contribs, Op};
+use crate::tape::{Back, Jvp, Var};
+pub(crate) use crate::tensor::kernels::Reduce;
+use crate::tensor::kernels::{logsumexp_line, reduce_forward, view};
 use crate::tensor::shape::{normalize_axis, reduced_shape, split_at_axis, Shape};
-use crate::tensor::Float;
-
-/// The reduction kinds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Reduce {
-    Sum,
-    Mean,
-    Max,
-}
-
-impl Reduce {
-    pub fn name(self) -> &'static str {
-        match self {
-            Reduce::Sum => "sum",
-            Reduce::Mean => "mean",
-            Reduce::Max => "max",
-        }
-    }
-}
-
-/// The `(outer, len, inner)` view of a node for a reduction along `axis` (`None`: everything).
-#[inline]
-fn view(shape: &[usize], axis: Option<u32>) -> (usize, usize, usize) {
-    match axis {
-        Some(a) => split_at_axis(shape, a as usize),
-        None => (1, shape.iter().product(), 1),
-    }
-}
+use crate::tensor::{Float, Tensor};
 
 impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
@@ -120,73 +100,96 @@ impl<'t, T: Float> Var<'t, T> {
     }
 }
 
-/// The forward kernel of sum, mean and max: reduces `xv` (of `shape`) along `axis` (`None`: all
-/// elements) into `out`, which holds one element per line. Shared by the tape ops and `Tensor`'s.
-pub(crate) fn reduce_forward<T: Float>(kind: Reduce, xv: &[T], shape: &[usize], axis: Option<u32>, out: &mut [T]) {
-    let (outer, len, inner) = view(shape, axis);
-    for o in 0..outer {
-        for n in 0..inner {
-            let at = |i: usize| xv[(o * len + i) * inner + n];
-            out[o * inner + n] = match kind {
-                // y = sum_i x_i
-                Reduce::Sum => (0..len).map(at).sum(),
-                // y = (1/n) sum_i x_i
-                Reduce::Mean => (0..len).map(at).sum::<T>() / T::from_f64(len as f64),
-                // y = max_i x_i (NaN propagates)
-                Reduce::Max => (0..len).map(at).fold(at(0), |m, v| if v > m || v.is_nan() { v } else { m }),
-            };
-        }
-    }
-}
-
-/// `m + log(sum_i exp(x_i - m))` over one line; `-inf` for a line of `-inf`s.
+/// Calls `f(j, k, w)` for every input element `j` that output element `k` depends on, with
+/// `w = dy_k / dx_j`: 1 for sum, `1 / len` for mean, and for max `1 / ties` on the elements equal
+/// to the maximum (ties share the gradient equally, as TensorFlow's `reduce_max`), 0 elsewhere.
 #[inline]
-pub(crate) fn logsumexp_line<T: Float>(len: usize, at: impl Fn(usize) -> T) -> T {
-    let m = (0..len).map(&at).fold(T::from_f64(f64::NEG_INFINITY), |m, v| m.max(v));
-    if !m.is_finite() {
-        return m;
-    }
-    m + (0..len).map(|i| (at(i) - m).exp()).sum::<T>().ln()
-}
-
-/// Sum: every input gets the output's gradient. Mean: divided by the count. Max: shared equally
-/// among the elements equal to the maximum.
-pub(crate) fn backward<T: Float>(kind: Reduce, x: u32, axis: Option<u32>, b: &mut Back<'_, T>) {
-    let (xv, y, g) = (b.x(x), b.y, b.g);
-    let (outer, len, inner) = view(b.shape_of(x), axis);
-    let gx = b.grad(x);
-    let scale = match kind {
-        Reduce::Mean => T::ONE / T::from_f64(len as f64),
-        _ => T::ONE,
-    };
+fn for_each_weight<T: Float>(kind: Reduce, xv: &[T], y: &[T], shape: &[usize], axis: Option<u32>, mut f: impl FnMut(usize, usize, T)) {
+    let (outer, len, inner) = view(shape, axis);
+    let mean = T::ONE / T::from_f64(len as f64);
     for o in 0..outer {
         for n in 0..inner {
             let k = o * inner + n;
             let idx = |i: usize| (o * len + i) * inner + n;
             match kind {
-                Reduce::Sum | Reduce::Mean => (0..len).for_each(|i| gx[idx(i)] += g[k] * scale),
+                Reduce::Sum => (0..len).for_each(|i| f(idx(i), k, T::ONE)),
+                Reduce::Mean => (0..len).for_each(|i| f(idx(i), k, mean)),
                 Reduce::Max => {
                     let ties = (0..len).filter(|&i| xv[idx(i)] == y[k]).count();
-                    let share = g[k] / T::from_f64(ties.max(1) as f64);
-                    (0..len).filter(|&i| xv[idx(i)] == y[k]).for_each(|i| gx[idx(i)] += share);
+                    let share = T::ONE / T::from_f64(ties.max(1) as f64);
+                    (0..len).filter(|&i| xv[idx(i)] == y[k]).for_each(|i| f(idx(i), k, share));
                 }
             }
         }
     }
 }
 
-/// d logsumexp / d x_i = exp(x_i - y), the softmax.
-pub(crate) fn backward_logsumexp<T: Float>(x: u32, axis: u32, b: &mut Back<'_, T>) {
-    let (xv, y, g) = (b.x(x), b.y, b.g);
-    let (outer, len, inner) = split_at_axis(b.shape_of(x), axis as usize);
+/// Reverse sweep: `dx_j += g_k * w_jk`.
+pub(crate) fn vjp<T: Float>(kind: Reduce, x: u32, axis: Option<u32>, b: &mut Back<'_, T>) {
+    let (xv, y, g, shape) = (b.x(x), b.y, b.g, b.shape_of(x));
     let gx = b.grad(x);
+    for_each_weight(kind, xv, y, shape, axis, |j, k, w| gx[j] += g[k] * w);
+}
+
+/// Recorded rule: the gradient broadcast back over the input, times the weights (a constant).
+pub(crate) fn vjp_recorded<'t, T: Float>(kind: Reduce, x: Var<'t, T>, axis: Option<u32>, y: Var<'t, T>, g: Var<'t, T>, out: &mut Contribs<'t, T>) {
+    let xs = x.shape();
+    let gb = g.reshape(&keep_shape(&xs, axis)).broadcast_to(&xs);
+    let mut w = Tensor::zeros(&xs);
+    let (xv, yv) = (x.value(), y.value());
+    let wd = w.data_mut();
+    for_each_weight(kind, xv.data(), yv.data(), &xs, axis, |j, _, v| wd[j] = v);
+    out.push((x.id(), gb * x.tape().constant(w)));
+}
+
+/// Forward mode: `ty_k = sum_j w_jk tx_j`.
+pub(crate) fn jvp<T: Float>(kind: Reduce, x: u32, axis: Option<u32>, j: &Jvp<'_, T>, d: usize, out: &mut [T]) {
+    let (xv, t) = (j.x(x), j.t(x, d));
+    out.fill(T::ZERO);
+    for_each_weight(kind, xv, j.y, j.shape_of(x), axis, |i, k, w| out[k] += w * t[i]);
+}
+
+/// The keepdim shape of a reduction's output, to broadcast its gradient back over the input.
+pub(crate) fn keep_shape(x_shape: &[usize], axis: Option<u32>) -> Shape {
+    match axis {
+        Some(a) => reduced_shape(x_shape, a as usize, true),
+        None => smallvec::smallvec![1; x_shape.len()],
+    }
+}
+
+/// d logsumexp / d x_j = exp(x_j - y): the softmax of the line.
+#[inline(always)]
+fn lse_weight<T: Float, E: crate::ops::elem::Elem<T>>(x: E, y: E) -> E {
+    (x - y).exp()
+}
+
+/// Calls `f(j, k)` for every element `j` of line `k` along `axis`.
+#[inline]
+fn for_each_in_line(shape: &[usize], axis: u32, mut f: impl FnMut(usize, usize)) {
+    let (outer, len, inner) = split_at_axis(shape, axis as usize);
     for o in 0..outer {
         for n in 0..inner {
-            let k = o * inner + n;
-            for i in 0..len {
-                let j = (o * len + i) * inner + n;
-                gx[j] += g[k] * (xv[j] - y[k]).exp();
-            }
+            (0..len).for_each(|i| f((o * len + i) * inner + n, o * inner + n));
         }
     }
+}
+
+/// logsumexp, reverse sweep: `dx_j += g * exp(x_j - y)`.
+pub(crate) fn vjp_logsumexp<T: Float>(x: u32, axis: u32, b: &mut Back<'_, T>) {
+    let (xv, y, g, shape) = (b.x(x), b.y, b.g, b.shape_of(x));
+    let gx = b.grad(x);
+    for_each_in_line(shape, axis, |j, k| gx[j] += g[k] * lse_weight(xv[j], y[k]));
+}
+
+/// logsumexp, recorded rule.
+pub(crate) fn vjp_recorded_logsumexp<'t, T: Float>(x: Var<'t, T>, axis: u32, y: Var<'t, T>, g: Var<'t, T>, out: &mut Contribs<'t, T>) {
+    let keep = keep_shape(&x.shape(), Some(axis));
+    out.push((x.id(), g.reshape(&keep) * lse_weight(x, y.reshape(&keep))));
+}
+
+/// logsumexp, forward mode: `ty = sum_j exp(x_j - y) tx_j`.
+pub(crate) fn jvp_logsumexp<T: Float>(x: u32, axis: u32, j: &Jvp<'_, T>, d: usize, out: &mut [T]) {
+    let (xv, t, y) = (j.x(x), j.t(x, d), j.y);
+    out.fill(T::ZERO);
+    for_each_in_line(j.shape_of(x), axis, |i, k| out[k] += lse_weight(xv[i], y[k]) * t[i]);
 }

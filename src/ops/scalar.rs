@@ -1,13 +1,13 @@
 //! Ops between a tensor and one scalar constant `c`, and clipping. As in `unary.rs`, each row gives
 //! the forward rule and the local derivative `dy/dx` side by side.
 
-use crate::ops::Op;
-use crate::tape::{Back, Var};
+use crate::ops::{Contribs, Op};
+use crate::tape::{Back, Jvp, Var};
 use crate::tensor::Float;
 use std::ops::{Add, Div, Mul, Sub};
 
-macro_rules! scalar_ops {
-    ($( $variant:ident, $name:literal: |$x:ident, $c:ident| $fwd:expr, |$dx:ident, $dc:ident| $der:expr; )*) => {
+macro_rules! scalar_table {
+    ($( $variant:ident, $name:literal: y = |$x:ident, $c:ident| $fwd:expr, vjp = |$dx:ident, $dc:ident, $g:ident| $vjp:expr; )*) => {
         /// The tensor-scalar ops.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         pub(crate) enum ScalarOp { $($variant),* }
@@ -23,14 +23,23 @@ macro_rules! scalar_ops {
                     $(ScalarOp::$variant => { let $c = c; out.iter_mut().zip(xs).for_each(|(o, &$x)| *o = $fwd) }),*
                 }
             }
-            /// `gx[i] += g[i] * dy/dx(x[i]; c)`, the op chosen once.
-            #[inline]
+            /// `g * dy/dx` at `x` for the constant `c`, over numbers or recorded values.
+            #[inline(always)]
             #[allow(unused_variables)]
-            fn accumulate<T: Float>(self, xs: &[T], c: T, g: &[T], gx: &mut [T]) {
+            fn vjp<T: Float, E: crate::ops::elem::Elem<T>>(self, x: E, c: T, g: E) -> E {
+                match self { $(ScalarOp::$variant => { let ($dx, $dc, $g) = (x, c, g); $vjp }),* }
+            }
+            /// `out[i] (+)= rule(x[i], g[i])` over whole buffers, the op chosen once.
+            #[inline]
+            fn apply<T: Float>(self, xs: &[T], c: T, g: &[T], out: &mut [T], add: bool) {
                 match self {
                     $(ScalarOp::$variant => {
-                        let $dc = c;
-                        gx.iter_mut().zip(g.iter().zip(xs)).for_each(|(o, (&gi, &$dx))| *o += gi * $der)
+                        let it = out.iter_mut().zip(g.iter().zip(xs));
+                        if add {
+                            it.for_each(|(o, (&gi, &xi))| *o += ScalarOp::$variant.vjp(xi, c, gi))
+                        } else {
+                            it.for_each(|(o, (&gi, &xi))| *o = ScalarOp::$variant.vjp(xi, c, gi))
+                        }
                     }),*
                 }
             }
@@ -38,13 +47,15 @@ macro_rules! scalar_ops {
     };
 }
 
-scalar_ops! {
-    AddScalar, "add_scalar": |x, c| x + c,     |x, c| T::ONE;
-    MulScalar, "mul_scalar": |x, c| x * c,     |x, c| c;
-    DivScalar, "div_scalar": |x, c| x / c,     |x, c| T::ONE / c;
-    RSub,      "rsub":       |x, c| c - x,     |x, c| -T::ONE;
-    RDiv,      "rdiv":       |x, c| c / x,     |x, c| -c / (x * x);
-    Pow,       "pow":        |x, c| x.powf(c), |x, c| if c == T::ZERO { T::ZERO } else { c * x.powf(c - T::ONE) };
+scalar_table! {
+    AddScalar, "add_scalar": y = |x, c| x + c,     vjp = |x, c, g| g;
+    MulScalar, "mul_scalar": y = |x, c| x * c,     vjp = |x, c, g| g * c;
+    DivScalar, "div_scalar": y = |x, c| x / c,     vjp = |x, c, g| g / c;
+    RSub,      "rsub":       y = |x, c| c - x,     vjp = |x, c, g| -g;
+    // d(c / x) = -c / x^2.
+    RDiv,      "rdiv":       y = |x, c| c / x,     vjp = |x, c, g| -(g * c) / x.square();
+    // d x^c = c x^(c - 1); 0 for c = 0 (x^0 = 1 everywhere, also at x = 0).
+    Pow,       "pow":        y = |x, c| x.powf(c), vjp = |x, c, g| if c == T::ZERO { g * T::ZERO } else { g * x.powf(c - T::ONE) * c };
 }
 
 impl<'t, T: Float> Var<'t, T> {
@@ -52,7 +63,7 @@ impl<'t, T: Float> Var<'t, T> {
     #[inline]
     pub(crate) fn scalar_op(self, kind: ScalarOp, c: T) -> Var<'t, T> {
         let x = self.id();
-        self.tape().record_full(Op::Scalar(kind, c, x), self.shape(), self.requires_grad(), |f, out| {
+        self.tape().record(Op::Scalar(kind, c, x), self.shape(), self.requires_grad(), |f, out| {
             kind.map(f.x(x), c, out)
         })
     }
@@ -63,13 +74,32 @@ impl<'t, T: Float> Var<'t, T> {
         self.scalar_op(ScalarOp::Pow, p)
     }
 
+    /// `c - x` (PyTorch's `rsub`); for `f32` and `f64` also written `c - x`.
+    #[track_caller]
+    pub fn rsub(self, c: T) -> Var<'t, T> {
+        self.scalar_op(ScalarOp::RSub, c)
+    }
+
+    /// `c / x`; for `f32` and `f64` also written `c / x`.
+    #[track_caller]
+    pub fn rdiv(self, c: T) -> Var<'t, T> {
+        self.scalar_op(ScalarOp::RDiv, c)
+    }
+
+    /// `1 / x` (PyTorch's `reciprocal`).
+    #[track_caller]
+    pub fn recip(self) -> Var<'t, T> {
+        self.scalar_op(ScalarOp::RDiv, T::ONE)
+    }
+
     /// Clamps every element into `[lo, hi]`. The gradient passes where `lo <= x <= hi` (the closed
-    /// interval) and is 0 outside it, as in TensorFlow.
+    /// interval) and is 0 outside it. That is TensorFlow's convention, which tapegrad follows;
+    /// PyTorch's `clamp` gives 0 at the bounds themselves.
     #[track_caller]
     pub fn clip(self, lo: T, hi: T) -> Var<'t, T> {
         assert!(lo <= hi, "clip: lower bound {lo} is above upper bound {hi}");
         let x = self.id();
-        self.tape().record_full(Op::Clip { lo, hi, x }, self.shape(), self.requires_grad(), |f, out| {
+        self.tape().record(Op::Clip { lo, hi, x }, self.shape(), self.requires_grad(), |f, out| {
             for (o, &v) in out.iter_mut().zip(f.x(x)) {
                 // y = min(max(x, lo), hi)
                 *o = if v < lo { lo } else if v > hi { hi } else { v };
@@ -84,20 +114,44 @@ impl<'t, T: Float> Var<'t, T> {
     }
 }
 
-/// `dL/dx += dL/dy * dy/dx` for a tensor-scalar op.
-pub(crate) fn backward<T: Float>(kind: ScalarOp, c: T, x: u32, b: &mut Back<'_, T>) {
+/// Reverse sweep: `dx += g * dy/dx`.
+pub(crate) fn vjp<T: Float>(kind: ScalarOp, c: T, x: u32, b: &mut Back<'_, T>) {
     let (xv, g) = (b.x(x), b.g);
-    kind.accumulate(xv, c, g, b.grad(x));
+    kind.apply(xv, c, g, b.grad(x), true);
 }
 
-/// clip: `dy/dx = 1` on `[lo, hi]`, 0 outside.
-pub(crate) fn backward_clip<T: Float>(lo: T, hi: T, x: u32, b: &mut Back<'_, T>) {
+/// Recorded rule: the same derivative on `Var`s.
+pub(crate) fn vjp_recorded<'t, T: Float>(kind: ScalarOp, c: T, x: Var<'t, T>, g: Var<'t, T>, out: &mut Contribs<'t, T>) {
+    out.push((x.id(), kind.vjp(x, c, g)));
+}
+
+/// Forward mode: `ty = tx * dy/dx`.
+pub(crate) fn jvp<T: Float>(kind: ScalarOp, c: T, x: u32, j: &Jvp<'_, T>, d: usize, out: &mut [T]) {
+    kind.apply(j.x(x), c, j.t(x, d), out, false);
+}
+
+/// clip's one derivative: `g` passes on the closed interval `[lo, hi]` and is 0 outside it, as in
+/// TensorFlow (whose references tapegrad matches; PyTorch's clamp differs at the bounds).
+#[inline(always)]
+fn clip_vjp<T: Float, E: crate::ops::elem::Elem<T>>(x: E, lo: T, hi: T, g: E) -> E {
+    g * x.inside(lo, hi)
+}
+
+/// clip, reverse sweep.
+pub(crate) fn vjp_clip<T: Float>(lo: T, hi: T, x: u32, b: &mut Back<'_, T>) {
     let (xv, g) = (b.x(x), b.g);
-    for (o, (&gi, &v)) in b.grad(x).iter_mut().zip(g.iter().zip(xv)) {
-        if v >= lo && v <= hi {
-            *o += gi;
-        }
-    }
+    b.grad(x).iter_mut().zip(g.iter().zip(xv)).for_each(|(o, (&gi, &v))| *o += clip_vjp(v, lo, hi, gi));
+}
+
+/// clip, recorded rule.
+pub(crate) fn vjp_recorded_clip<'t, T: Float>(lo: T, hi: T, x: Var<'t, T>, g: Var<'t, T>, out: &mut Contribs<'t, T>) {
+    out.push((x.id(), clip_vjp(x, lo, hi, g)));
+}
+
+/// clip, forward mode.
+pub(crate) fn jvp_clip<T: Float>(lo: T, hi: T, x: u32, j: &Jvp<'_, T>, d: usize, out: &mut [T]) {
+    let (xv, t) = (j.x(x), j.t(x, d));
+    out.iter_mut().zip(t.iter().zip(xv)).for_each(|(o, (&ti, &v))| *o = clip_vjp(v, lo, hi, ti));
 }
 
 // Operators between a Var and a scalar of its element type, on both sides.

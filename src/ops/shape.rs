@@ -1,9 +1,9 @@
 //! Ops that move elements without arithmetic: reshape, broadcast_to, concat, gather (index_select),
 //! one_hot and where. Their gradients route each output element's gradient back to its source.
 
-use crate::ops::binary::for_each_broadcast;
-use crate::ops::Op;
-use crate::tape::{Back, Tape, Var};
+use crate::ops::{Contribs, Op};
+use crate::tape::{Back, Jvp, Tape, Var};
+use crate::tensor::kernels::for_each_broadcast;
 use crate::tensor::shape::{broadcast_shapes, numel, split_at_axis, Shape};
 use crate::tensor::Float;
 
@@ -21,7 +21,7 @@ impl<'t, T: Float> Var<'t, T> {
             numel(shape)
         );
         let x = self.id();
-        self.tape().record_full(Op::Reshape(x), shape.into(), self.requires_grad(), |f, out| out.copy_from_slice(f.x(x)))
+        self.tape().record(Op::Reshape(x), shape.into(), self.requires_grad(), |f, out| out.copy_from_slice(f.x(x)))
     }
 
     /// Repeats the value along size-1 (or missing leading) dimensions to reach `shape`, by numpy's
@@ -58,15 +58,7 @@ impl<'t, T: Float> Var<'t, T> {
         let x = self.id();
         let (start, n) = self.tape().push_aux(indices.iter().copied());
         self.tape().record(Op::Gather { x, axis: a as u32, start, len: n }, out_shape, self.requires_grad(), |f, out| {
-            let (xv, idx) = (f.x(x), &f.aux[start as usize..(start + n) as usize]);
-            for o in 0..outer {
-                for (k, &i) in idx.iter().enumerate() {
-                    // y[o, k, :] = x[o, idx[k], :]
-                    let src = (o * len + i) * inner;
-                    let dst = (o * idx.len() + k) * inner;
-                    out[dst..dst + inner].copy_from_slice(&xv[src..src + inner]);
-                }
-            }
+            gather_rows(f.x(x), (outer, len, inner), &f.aux[start as usize..(start + n) as usize], out, false);
         })
     }
 
@@ -138,6 +130,7 @@ impl<T: Float> Tape<T> {
             panic!("one_hot: label {bad} at row {row} is out of range for {classes} classes");
         }
         self.record(Op::Constant, smallvec::smallvec![indices.len(), classes], false, |_, out| {
+            out.fill(T::ZERO);
             for (r, &i) in indices.iter().enumerate() {
                 out[r * classes + i] = T::ONE;
             }
@@ -145,39 +138,87 @@ impl<T: Float> Tape<T> {
     }
 }
 
-/// reshape: the gradient keeps its order, only its shape changes.
-pub(crate) fn backward_reshape<T: Float>(x: u32, b: &mut Back<'_, T>) {
-    let g = b.g;
-    for (d, &s) in b.grad(x).iter_mut().zip(g) {
-        *d += s;
-    }
-}
-
-/// broadcast_to: each source element collects the gradients of all its copies.
-pub(crate) fn backward_broadcast_to<T: Float>(x: u32, b: &mut Back<'_, T>) {
-    let (g, s, out) = (b.g, b.shape_of(x), b.shape);
-    let gx = b.grad(x);
-    for_each_broadcast(s, s, out, |i, ix, _| gx[ix] += g[i]);
-}
-
-/// gather: scatter-add the gradient back to the selected entries.
-pub(crate) fn backward_gather<T: Float>(x: u32, axis: u32, start: u32, n: u32, b: &mut Back<'_, T>) {
-    let (g, aux) = (b.g, b.aux);
-    let idx = &aux[start as usize..(start + n) as usize];
-    let (outer, len, inner) = split_at_axis(b.shape_of(x), axis as usize);
-    let gx = b.grad(x);
+/// `out[o, k, :] (+)= x[o, idx[k], :]` for `x` viewed as `(outer, len, inner)`: gather's forward
+/// rule, scatter_add's reverse rule (the two are each other's adjoint), and both ops' forward mode.
+pub(crate) fn gather_rows<T: Float>(x: &[T], (outer, len, inner): (usize, usize, usize), idx: &[usize], out: &mut [T], add: bool) {
     for o in 0..outer {
         for (k, &i) in idx.iter().enumerate() {
-            let (src, dst) = ((o * idx.len() + k) * inner, (o * len + i) * inner);
-            for j in 0..inner {
-                gx[dst + j] += g[src + j];
+            let (src, dst) = ((o * len + i) * inner, (o * idx.len() + k) * inner);
+            if add {
+                out[dst..dst + inner].iter_mut().zip(&x[src..src + inner]).for_each(|(d, &v)| *d += v);
+            } else {
+                out[dst..dst + inner].copy_from_slice(&x[src..src + inner]);
             }
         }
     }
 }
 
-/// where: the gradient goes to the branch that was taken.
-pub(crate) fn backward_where<T: Float>(mask: u32, a: u32, bb: u32, b: &mut Back<'_, T>) {
+/// `out[o, idx[k], :] += x[o, k, :]` into `out` viewed as `(outer, size, inner)`: scatter_add's
+/// forward rule and gather's reverse rule.
+pub(crate) fn scatter_rows<T: Float>(x: &[T], (outer, size, inner): (usize, usize, usize), idx: &[usize], out: &mut [T]) {
+    for o in 0..outer {
+        for (k, &i) in idx.iter().enumerate() {
+            let (src, dst) = ((o * idx.len() + k) * inner, (o * size + i) * inner);
+            out[dst..dst + inner].iter_mut().zip(&x[src..src + inner]).for_each(|(d, &v)| *d += v);
+        }
+    }
+}
+
+/// reshape, reverse sweep: the gradient keeps its order, only its shape changes.
+pub(crate) fn vjp_reshape<T: Float>(x: u32, b: &mut Back<'_, T>) {
+    let g = b.g;
+    b.grad(x).iter_mut().zip(g).for_each(|(d, &s)| *d += s);
+}
+
+/// reshape, recorded rule.
+pub(crate) fn vjp_recorded_reshape<'t, T: Float>(x: Var<'t, T>, g: Var<'t, T>, out: &mut Contribs<'t, T>) {
+    out.push((x.id(), g.reshape(&x.shape())));
+}
+
+/// reshape, forward mode: the tangent keeps its order too.
+pub(crate) fn jvp_reshape<T: Float>(x: u32, j: &Jvp<'_, T>, d: usize, out: &mut [T]) {
+    out.copy_from_slice(j.t(x, d));
+}
+
+/// broadcast_to, reverse sweep: each source element collects the gradients of all its copies.
+pub(crate) fn vjp_broadcast_to<T: Float>(x: u32, b: &mut Back<'_, T>) {
+    let (g, s, out) = (b.g, b.shape_of(x), b.shape);
+    let gx = b.grad(x);
+    for_each_broadcast(s, s, out, |i, ix, _| gx[ix] += g[i]);
+}
+
+/// broadcast_to, recorded rule.
+pub(crate) fn vjp_recorded_broadcast_to<'t, T: Float>(x: Var<'t, T>, g: Var<'t, T>, out: &mut Contribs<'t, T>) {
+    out.push((x.id(), g.sum_to_shape(&x.shape())));
+}
+
+/// broadcast_to, forward mode: the tangent is broadcast like the value.
+pub(crate) fn jvp_broadcast_to<T: Float>(x: u32, j: &Jvp<'_, T>, d: usize, out: &mut [T]) {
+    let (t, s) = (j.t(x, d), j.shape_of(x));
+    for_each_broadcast(s, s, j.shape, |i, ix, _| out[i] = t[ix]);
+}
+
+/// gather, reverse sweep: scatter-add the gradient back to the selected entries.
+pub(crate) fn vjp_gather<T: Float>(x: u32, axis: u32, start: u32, n: u32, b: &mut Back<'_, T>) {
+    let (g, idx) = (b.g, &b.aux[start as usize..(start + n) as usize]);
+    let view = split_at_axis(b.shape_of(x), axis as usize);
+    scatter_rows(g, view, idx, b.grad(x));
+}
+
+/// gather, recorded rule.
+pub(crate) fn vjp_recorded_gather<'t, T: Float>(x: Var<'t, T>, axis: u32, idx: &[usize], g: Var<'t, T>, out: &mut Contribs<'t, T>) {
+    let size = x.shape()[axis as usize];
+    out.push((x.id(), g.scatter_add(axis as isize, idx, size)));
+}
+
+/// gather, forward mode: the tangent is gathered like the value.
+pub(crate) fn jvp_gather<T: Float>(x: u32, axis: u32, start: u32, n: u32, j: &Jvp<'_, T>, d: usize, out: &mut [T]) {
+    let view = split_at_axis(j.shape_of(x), axis as usize);
+    gather_rows(j.t(x, d), view, &j.aux[start as usize..(start + n) as usize], out, false);
+}
+
+/// where, reverse sweep: the gradient goes to the branch that was taken.
+pub(crate) fn vjp_where<T: Float>(mask: u32, a: u32, bb: u32, b: &mut Back<'_, T>) {
     let (g, mv) = (b.g, b.x(mask));
     for (id, take) in [(a, true), (bb, false)] {
         if b.wants(id) {
@@ -191,24 +232,64 @@ pub(crate) fn backward_where<T: Float>(mask: u32, a: u32, bb: u32, b: &mut Back<
     }
 }
 
-/// concat: each input takes its block of the gradient.
-pub(crate) fn backward_concat<T: Float>(axis: u32, start: u32, n: u32, b: &mut Back<'_, T>) {
-    let (g, aux) = (b.g, b.aux);
-    let parts = &aux[start as usize..(start + n) as usize];
-    let s0 = b.shape_of(parts[0] as u32);
+/// where, recorded rule.
+pub(crate) fn vjp_recorded_where<'t, T: Float>(mask: Var<'t, T>, a: Var<'t, T>, b: Var<'t, T>, g: Var<'t, T>, out: &mut Contribs<'t, T>) {
+    let zero = g.tape().constant(crate::Tensor::zeros(&g.shape()));
+    out.push((a.id(), Var::where_(mask, g, zero)));
+    out.push((b.id(), Var::where_(mask, zero, g)));
+}
+
+/// where, forward mode: the tangent of the branch taken.
+pub(crate) fn jvp_where<T: Float>(mask: u32, a: u32, b: u32, j: &Jvp<'_, T>, d: usize, out: &mut [T]) {
+    let (mv, ta, tb) = (j.x(mask), j.t(a, d), j.t(b, d));
+    for i in 0..out.len() {
+        out[i] = if mv[i] != T::ZERO { ta[i] } else { tb[i] };
+    }
+}
+
+/// Calls `f(part, at, o, rows)` for each block of a concat's output: input `part` contributes
+/// `rows` elements at output offset `at` from its own offset `o * rows`.
+fn for_each_block(parts: &[usize], axis: u32, shape_of: impl Fn(u32) -> Shape, mut f: impl FnMut(u32, usize, usize, usize)) {
+    let s0 = shape_of(parts[0] as u32);
     let outer: usize = s0[..axis as usize].iter().product();
     let inner: usize = s0[axis as usize + 1..].iter().product();
     let mut at = 0;
     for o in 0..outer {
         for &p in parts {
-            let rows = b.shape_of(p as u32)[axis as usize] * inner;
-            if b.wants(p as u32) {
-                let gp = b.grad(p as u32);
-                for j in 0..rows {
-                    gp[o * rows + j] += g[at + j];
-                }
-            }
+            let rows = shape_of(p as u32)[axis as usize] * inner;
+            f(p as u32, at, o, rows);
             at += rows;
         }
     }
+}
+
+/// concat, reverse sweep: each input takes its block of the gradient.
+pub(crate) fn vjp_concat<T: Float>(axis: u32, start: u32, n: u32, b: &mut Back<'_, T>) {
+    let (g, aux, nodes) = (b.g, b.aux, b.nodes);
+    let parts = &aux[start as usize..(start + n) as usize];
+    for_each_block(parts, axis, |p| nodes[p as usize].shape.clone(), |p, at, o, rows| {
+        if b.wants(p) {
+            let gp = &mut b.grad(p)[o * rows..(o + 1) * rows];
+            gp.iter_mut().zip(&g[at..at + rows]).for_each(|(d, &v)| *d += v);
+        }
+    });
+}
+
+/// concat, recorded rule: each input's block of the gradient, gathered along the axis.
+pub(crate) fn vjp_recorded_concat<'t, T: Float>(axis: u32, parts: &[usize], g: Var<'t, T>, out: &mut Contribs<'t, T>) {
+    let mut at = 0;
+    for &p in parts {
+        let n = Var::new(g.tape(), p as u32).shape()[axis as usize];
+        let idx: Vec<usize> = (at..at + n).collect();
+        out.push((p as u32, g.gather(axis as isize, &idx)));
+        at += n;
+    }
+}
+
+/// concat, forward mode: the inputs' tangents concatenated.
+pub(crate) fn jvp_concat<T: Float>(axis: u32, start: u32, n: u32, j: &Jvp<'_, T>, d: usize, out: &mut [T]) {
+    let parts = &j.aux[start as usize..(start + n) as usize];
+    for_each_block(parts, axis, |p| j.shape_of(p).into(), |p, at, o, rows| {
+        out[at..at + rows].copy_from_slice(&j.t(p, d)[o * rows..(o + 1) * rows]);
+    });
 }

@@ -1,13 +1,19 @@
-//! Elementwise functions of one input. Each row of the table below is one op: its name, the
-//! forward rule `y = f(x)`, and the local derivative `dy/dx` written with `x` and `y`; the reverse
-//! sweep multiplies that derivative by the incoming gradient.
+//! Elementwise functions of one input: one op unit per table row.
+//!
+//! A row holds the op's whole math: its name, the forward rule `y = f(x)`, and its derivative as a
+//! vector-Jacobian product `g * dy/dx`, written with `x`, `y` and `g` over [`Elem`](crate::ops::elem::Elem). From that one
+//! derivative come
+//! - the reverse sweep's rule (evaluated on numbers: `dx += g * f'(x)`),
+//! - the recorded rule that `Var::grad` differentiates again (evaluated on `Var`s),
+//! - the JVP of forward mode (the same rule with the tangent in place of `g`, as it is linear in `g`).
 
-use crate::tape::{Back, Var};
+use crate::ops::elem::{sign, sigmoid};
+use crate::ops::{Contribs, Op};
+use crate::tape::{Back, Jvp, Var};
 use crate::tensor::Float;
 
-macro_rules! unary_ops {
-    ($( $(#[$doc:meta])* $variant:ident, $method:ident, $name:literal:
-        |$x:ident| $fwd:expr, |$dx:ident, $dy:ident| $der:expr; )*) => {
+macro_rules! unary_table {
+    ($( $variant:ident, $name:literal: y = |$x:ident| $fwd:expr, vjp = |$dx:ident, $dy:ident, $g:ident| $vjp:expr; )*) => {
         /// The elementwise unary ops.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         pub(crate) enum Unary { $($variant),* }
@@ -16,97 +22,144 @@ macro_rules! unary_ops {
             pub fn name(self) -> &'static str {
                 match self { $(Unary::$variant => $name),* }
             }
-            /// `out[i] = f(x[i])`: the op is chosen once, outside the loop.
+            /// `out[i] = f(x[i])`, the op chosen once outside the loop.
             #[inline]
             fn map<T: Float>(self, xs: &[T], out: &mut [T]) {
                 match self {
                     $(Unary::$variant => out.iter_mut().zip(xs).for_each(|(o, &$x)| *o = $fwd)),*
                 }
             }
-            /// `gx[i] += g[i] * dy/dx(x[i], y[i])`, the op chosen once; a `fresh` buffer (stale
-            /// contents) is written as if it held zeros, without reading it.
-            #[inline]
+            /// `g * dy/dx` at `(x, y)`, over numbers or recorded values.
+            #[inline(always)]
             #[allow(unused_variables)]
-            fn accumulate<T: Float>(self, xs: &[T], ys: &[T], g: &[T], gx: &mut [T], fresh: bool) {
+            fn vjp<T: Float, E: crate::ops::elem::Elem<T>>(self, x: E, y: E, g: E) -> E {
+                match self { $(Unary::$variant => { let ($dx, $dy, $g) = (x, y, g); $vjp }),* }
+            }
+            /// `out[i] (+)= rule(x[i], y[i], g[i])` over whole buffers, the op chosen once.
+            #[inline]
+            fn apply<T: Float>(self, xs: &[T], ys: &[T], g: &[T], out: &mut [T], add: bool) {
                 match self {
                     $(Unary::$variant => {
-                        let it = gx.iter_mut().zip(g).zip(xs.iter().zip(ys));
-                        if fresh {
-                            it.for_each(|((o, &gi), (&$dx, &$dy))| *o = T::ZERO + gi * $der)
+                        let it = out.iter_mut().zip(g).zip(xs.iter().zip(ys));
+                        if add {
+                            it.for_each(|((o, &gi), (&xi, &yi))| *o += Unary::$variant.vjp(xi, yi, gi))
                         } else {
-                            it.for_each(|((o, &gi), (&$dx, &$dy))| *o += gi * $der)
+                            it.for_each(|((o, &gi), (&xi, &yi))| *o = Unary::$variant.vjp(xi, yi, gi))
                         }
                     }),*
                 }
             }
         }
-
-        // `neg` is also reachable as the `-` operator (implemented in binary.rs).
-        #[allow(clippy::should_implement_trait)]
-        impl<'t, T: Float> Var<'t, T> {
-            $(
-                $(#[$doc])*
-                #[track_caller]
-                pub fn $method(self) -> Var<'t, T> { self.unary(Unary::$variant) }
-            )*
-        }
     };
 }
 
-fn c<T: Float>(v: f64) -> T {
-    T::from_f64(v)
+unary_table! {
+    Neg, "neg":           y = |x| -x,          vjp = |x, y, g| -g;
+    Square, "square":     y = |x| x * x,       vjp = |x, y, g| g * x * T::from_f64(2.0);
+    // d sqrt(x) = 1 / (2 sqrt x): infinite at 0.
+    Sqrt, "sqrt":         y = |x| x.sqrt(),    vjp = |x, y, g| g * T::from_f64(0.5) / y;
+    Exp, "exp":           y = |x| x.exp(),     vjp = |x, y, g| g * y;
+    Log, "log":           y = |x| x.ln(),      vjp = |x, y, g| g / x;
+    Log1p, "log1p":       y = |x| x.ln_1p(),   vjp = |x, y, g| g / (x + T::ONE);
+    // |x|' = sign(x): 0 at 0 (PyTorch and TensorFlow agree).
+    Abs, "abs":           y = |x| x.abs(),     vjp = |x, y, g| g * x.sign();
+    // relu' = 1 where x > 0, 0 at and below the kink (PyTorch and TensorFlow agree).
+    Relu, "relu":         y = |x| if x > T::ZERO { x } else { T::ZERO }, vjp = |x, y, g| g * x.step();
+    // sigma' = sigma (1 - sigma).
+    Sigmoid, "sigmoid":   y = |x| sigmoid(x),  vjp = |x, y, g| g * y * y.rsub(T::ONE);
+    // tanh' = 1 - tanh^2.
+    Tanh, "tanh":         y = |x| x.tanh(),    vjp = |x, y, g| g * y.square().rsub(T::ONE);
+    // ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|), finite for any x; its derivative is sigma(x).
+    Softplus, "softplus": y = |x| x.max(T::ZERO) + (-x.abs()).exp().ln_1p(), vjp = |x, y, g| g * x.sigmoid();
+    // sign has no gradient: it is recorded untracked, so this rule never runs.
+    Sign, "sign":         y = |x| sign(x), vjp = |x, y, g| g * T::ZERO;
 }
 
-/// Logistic function, computed without overflow on either side.
-#[inline(always)]
-pub(crate) fn sigmoid<T: Float>(x: T) -> T {
-    if x >= T::ZERO {
-        T::ONE / (T::ONE + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (T::ONE + e)
-    }
-}
-
-unary_ops! {
-    /// Negation, `-x` (also the unary `-` operator).
-    Neg, neg, "neg":            |x| -x,            |x, y| -T::ONE;
-    /// `x^2`.
-    Square, square, "square":   |x| x * x,         |x, y| c::<T>(2.0) * x;
-    /// Square root; its derivative `1 / (2 sqrt x)` is infinite at 0.
-    Sqrt, sqrt, "sqrt":         |x| x.sqrt(),      |x, y| c::<T>(0.5) / y;
-    /// `e^x`.
-    Exp, exp, "exp":            |x| x.exp(),       |x, y| y;
-    /// Natural logarithm.
-    Log, log, "log":            |x| x.ln(),        |x, y| T::ONE / x;
-    /// `ln(1 + x)`, accurate for small `x`.
-    Log1p, log1p, "log1p":      |x| x.ln_1p(),     |x, y| T::ONE / (T::ONE + x);
-    /// `|x|`; the derivative at 0 is 0 (as PyTorch and TensorFlow).
-    Abs, abs, "abs":            |x| x.abs(),       |x, y| if x > T::ZERO { T::ONE } else if x < T::ZERO { -T::ONE } else { T::ZERO };
-    /// `max(x, 0)`; the derivative at 0 is 0.
-    Relu, relu, "relu":         |x| if x > T::ZERO { x } else { T::ZERO },  |x, y| if x > T::ZERO { T::ONE } else { T::ZERO };
-    /// Logistic `1 / (1 + e^-x)`, stable for large `|x|`.
-    Sigmoid, sigmoid, "sigmoid": |x| sigmoid(x),   |x, y| y * (T::ONE - y);
-    /// Hyperbolic tangent.
-    Tanh, tanh, "tanh":         |x| x.tanh(),      |x, y| T::ONE - y * y;
-    /// `ln(1 + e^x)` as `max(x, 0) + ln(1 + e^-|x|)`, finite for any `x`.
-    Softplus, softplus, "softplus": |x| x.max(T::ZERO) + (-x.abs()).exp().ln_1p(), |x, y| sigmoid(x);
-}
-
+// `neg` is also the unary `-` operator (implemented in binary.rs).
+#[allow(clippy::should_implement_trait)]
 impl<'t, T: Float> Var<'t, T> {
+    /// Negation, `-x` (also the unary `-` operator).
+    #[track_caller]
+    pub fn neg(self) -> Var<'t, T> {
+        self.unary(Unary::Neg)
+    }
+    /// `x^2`.
+    #[track_caller]
+    pub fn square(self) -> Var<'t, T> {
+        self.unary(Unary::Square)
+    }
+    /// Square root; its derivative `1 / (2 sqrt x)` is infinite at 0.
+    #[track_caller]
+    pub fn sqrt(self) -> Var<'t, T> {
+        self.unary(Unary::Sqrt)
+    }
+    /// `e^x`.
+    #[track_caller]
+    pub fn exp(self) -> Var<'t, T> {
+        self.unary(Unary::Exp)
+    }
+    /// Natural logarithm.
+    #[track_caller]
+    pub fn log(self) -> Var<'t, T> {
+        self.unary(Unary::Log)
+    }
+    /// `ln(1 + x)`, accurate for small `x`.
+    #[track_caller]
+    pub fn log1p(self) -> Var<'t, T> {
+        self.unary(Unary::Log1p)
+    }
+    /// `|x|`; the derivative at 0 is 0 (as PyTorch and TensorFlow).
+    #[track_caller]
+    pub fn abs(self) -> Var<'t, T> {
+        self.unary(Unary::Abs)
+    }
+    /// `max(x, 0)`; the derivative at 0 is 0 (as PyTorch and TensorFlow).
+    #[track_caller]
+    pub fn relu(self) -> Var<'t, T> {
+        self.unary(Unary::Relu)
+    }
+    /// Logistic `1 / (1 + e^-x)`, stable for large `|x|`.
+    #[track_caller]
+    pub fn sigmoid(self) -> Var<'t, T> {
+        self.unary(Unary::Sigmoid)
+    }
+    /// Hyperbolic tangent.
+    #[track_caller]
+    pub fn tanh(self) -> Var<'t, T> {
+        self.unary(Unary::Tanh)
+    }
+    /// `ln(1 + e^x)`, computed as `max(x, 0) + ln(1 + e^-|x|)` so it is finite for any `x`.
+    #[track_caller]
+    pub fn softplus(self) -> Var<'t, T> {
+        self.unary(Unary::Softplus)
+    }
+    /// -1, 0 or 1 by the sign of each element (`torch.sign`); no gradient flows through it.
+    #[track_caller]
+    pub fn sign(self) -> Var<'t, T> {
+        let x = self.id();
+        self.tape().record(Op::Unary(Unary::Sign, x), self.shape(), false, |f, out| Unary::Sign.map(f.x(x), out))
+    }
+
     #[track_caller]
     #[inline]
     fn unary(self, kind: Unary) -> Var<'t, T> {
         let x = self.id();
-        self.tape().record_full(crate::ops::Op::Unary(kind, x), self.shape(), self.requires_grad(), |f, out| {
-            kind.map(f.x(x), out)
-        })
+        self.tape().record(Op::Unary(kind, x), self.shape(), self.requires_grad(), |f, out| kind.map(f.x(x), out))
     }
 }
 
-/// `dL/dx += dL/dy * dy/dx`, element by element.
-pub(crate) fn backward<T: Float>(kind: Unary, x: u32, b: &mut Back<'_, T>) {
+/// Reverse sweep: `dx += g * dy/dx`, element by element.
+pub(crate) fn vjp<T: Float>(kind: Unary, x: u32, b: &mut Back<'_, T>) {
     let (xv, y, g) = (b.x(x), b.y, b.g);
-    let (gx, fresh) = b.grad_for_write(x);
-    kind.accumulate(xv, y, g, gx, fresh);
+    kind.apply(xv, y, g, b.grad(x), true);
+}
+
+/// Recorded rule: the same derivative evaluated on `Var`s.
+pub(crate) fn vjp_recorded<'t, T: Float>(kind: Unary, x: Var<'t, T>, y: Var<'t, T>, g: Var<'t, T>, out: &mut Contribs<'t, T>) {
+    out.push((x.id(), kind.vjp(x, y, g)));
+}
+
+/// Forward mode: `ty = tx * dy/dx`, the rule with the tangent in place of `g`.
+pub(crate) fn jvp<T: Float>(kind: Unary, x: u32, j: &Jvp<'_, T>, d: usize, out: &mut [T]) {
+    kind.apply(j.x(x), j.y, j.t(x, d), out, false);
 }

@@ -1,8 +1,8 @@
 //! The floor for the training-step benchmark: a two-layer MLP step derived by hand in plain Rust,
 //! on preallocated buffers, with no tape. The tape's step is measured against it.
 
-use crate::ops::linalg::gemm;
-use crate::tensor::Float;
+use crate::tensor::{gemm, Float};
+use crate::Elem;
 
 /// The output layer and loss of the reference MLP.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,7 +85,7 @@ impl<T: Float> HandMlp<T> {
                 }
                 Head::SigmoidBce => {
                     // p = clip(sigmoid(z)); L = -mean(y log p + (1 - y) log(1 - p)); dL/dz = (p - y)/n inside the clip
-                    let p = crate::ops::sigmoid(z);
+                    let p = <T as Elem<T>>::sigmoid(z);
                     let pc = p.max(eps).min(T::ONE - eps);
                     loss -= y[i] * pc.ln() + (T::ONE - y[i]) * (T::ONE - pc).ln();
                     let inside = p >= eps && p <= T::ONE - eps;

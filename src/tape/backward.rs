@@ -1,7 +1,7 @@
 //! The reverse sweep and the gradients it yields.
 
-use super::{Node, Tape, Var};
-use crate::ops;
+use super::{Arena, Node, Tape, Var};
+use crate::ops::{self, custom::CustomOp};
 use crate::tensor::{Float, Tensor};
 use std::ops::Index;
 
@@ -11,6 +11,7 @@ pub(crate) struct Back<'a, T: Float> {
     pub nodes: &'a [Node<T>],
     pub values: &'a [T],
     pub aux: &'a [usize],
+    pub customs: &'a [Box<dyn CustomOp<T>>],
     grads: &'a mut [T],
     reached: &'a mut [bool],
     /// This node's value.
@@ -38,24 +39,27 @@ impl<'a, T: Float> Back<'a, T> {
     pub fn wants(&self, id: u32) -> bool {
         self.nodes[id as usize].requires_grad
     }
-    /// The gradient buffer of input `id`, to accumulate into (`+=`). The sweep does not clear the
-    /// buffers beforehand: each is zeroed here when the sweep first reaches it.
+    /// The gradient buffer of input `id`, to add into (`+=`): the one contract of every rule.
+    /// The sweep reuses the last pass's buffers without clearing them all first; a buffer is
+    /// zeroed here when the sweep first reaches it.
     #[inline(always)]
     pub fn grad(&mut self, id: u32) -> &mut [T] {
-        let (g, fresh) = self.grad_for_write(id);
+        let n = &self.nodes[id as usize];
+        let fresh = !std::mem::replace(&mut self.reached[id as usize], true);
+        let g = &mut self.grads[n.offset..n.offset + n.len];
         if fresh {
             g.fill(T::ZERO);
         }
         g
     }
-    /// The gradient buffer of input `id` and whether this is the sweep's first touch of it; then
-    /// its contents are stale and the caller must overwrite every element (a GEMM with `beta = 0`
-    /// instead of clearing the buffer and accumulating into it).
+    /// For matmul only: the gradient buffer of input `id` and the GEMM `beta` to write it with, 0
+    /// when the sweep reaches it first (its stale contents are overwritten rather than cleared
+    /// and added to), else 1.
     #[inline(always)]
-    pub fn grad_for_write(&mut self, id: u32) -> (&mut [T], bool) {
+    pub fn grad_or_overwrite(&mut self, id: u32) -> (&mut [T], T) {
         let n = &self.nodes[id as usize];
         let fresh = !std::mem::replace(&mut self.reached[id as usize], true);
-        (&mut self.grads[n.offset..n.offset + n.len], fresh)
+        (&mut self.grads[n.offset..n.offset + n.len], if fresh { T::ZERO } else { T::ONE })
     }
 }
 
@@ -110,15 +114,16 @@ impl<'t, T: Float> Gradients<'t, T> {
                 nodes,
                 values: &arena.values,
                 aux: &arena.aux,
+                customs: &arena.customs,
                 grads: lo,
                 reached: reached_lo,
                 y: &arena.values[node.offset..node.offset + node.len],
                 g: &hi[..node.len],
                 shape: &node.shape,
             };
-            ops::backward(&node.op, &mut back);
+            ops::vjp(&node.op, &mut back);
             if anomaly {
-                check_finite(nodes, lo, reached_lo, &node.op, &arena.aux, node);
+                check_finite(&arena, lo, reached_lo, node);
             }
         }
         for (n, _) in nodes[..r].iter().zip(&reached).filter(|(_, &seen)| !seen) {
@@ -185,14 +190,15 @@ impl<T: Float> Drop for Gradients<'_, T> {
 }
 
 /// Anomaly mode's backward check: the gradients just written to an op's inputs must be finite.
-fn check_finite<T: Float>(nodes: &[Node<T>], grads: &[T], reached: &[bool], op: &ops::Op<T>, aux: &[usize], node: &Node<T>) {
-    for &j in op.inputs(aux).iter().filter(|&&j| reached[j as usize]) {
+fn check_finite<T: Float>(arena: &Arena<T>, grads: &[T], reached: &[bool], node: &Node<T>) {
+    let nodes = &arena.nodes;
+    for &j in node.op.inputs(&arena.aux).iter().filter(|&&j| reached[j as usize]) {
         let n = &nodes[j as usize];
         if let Some(k) = grads[n.offset..n.offset + n.len].iter().position(|v| !v.is_finite()) {
             panic!(
                 "anomaly: the backward of {} (output {:?}, recorded at {}) wrote a non-finite gradient ({}) \
                  at element {} of its input #{} of shape {:?}",
-                op.name(),
+                arena.op_name(&node.op),
                 &node.shape[..],
                 node.location,
                 grads[n.offset + k],

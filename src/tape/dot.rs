@@ -45,7 +45,7 @@ impl<T: Float> Tape<T> {
         let max = if opts.max_values == 0 { 6 } else { opts.max_values };
         let mut s = String::from("digraph tape {\n  rankdir=BT;\n  node [fontname=\"Helvetica\", fontsize=11];\n");
         for (i, n) in a.nodes.iter().enumerate() {
-            let mut label = format!("#{i} {}\\n{:?}", n.op.name(), &n.shape[..]);
+            let mut label = format!("#{i} {}\\n{:?}", a.op_name(&n.op), &n.shape[..]);
             if opts.values {
                 let _ = write!(label, "\\nvalue {}", fmt_values(&a.values[n.offset..n.offset + n.len], max));
             }

@@ -32,7 +32,7 @@ impl<T: Float> fmt::Display for Tape<T> {
                 f,
                 "{:>5}  {:<14} {:<14} {:<16} {:>10}  {:<5} {}",
                 format!("#{i}"),
-                n.op.name(),
+                a.op_name(&n.op),
                 inputs.join(","),
                 format!("{:?}", &n.shape[..]),
                 bytes,

@@ -7,14 +7,17 @@
 
 mod backward;
 mod dot;
+mod forward;
 mod inspect;
 mod var;
 
 pub use backward::Gradients;
 pub use dot::DotOptions;
 pub(crate) use backward::Back;
+pub(crate) use forward::{Jvp, Tangents};
 pub use var::Var;
 
+use crate::ops::custom::CustomOp;
 use crate::ops::Op;
 use crate::tensor::shape::{numel, Shape};
 use crate::tensor::{Float, Tensor};
@@ -39,7 +42,6 @@ pub(crate) struct Node<T: Float> {
 }
 
 /// The arena itself, behind the tape's `RefCell`.
-#[derive(Default)]
 pub(crate) struct Arena<T: Float> {
     pub nodes: Vec<Node<T>>,
     /// Values of the recorded nodes in `values[..end]`. `clear` only resets `end`, so the buffer
@@ -48,6 +50,20 @@ pub(crate) struct Arena<T: Float> {
     pub end: usize,
     /// Integer side data of ops (gather indices, concat inputs), addressed by ranges.
     pub aux: Vec<usize>,
+    /// The ops defined outside the crate that this recording uses, addressed by `Op::Custom`'s index.
+    pub customs: Vec<Box<dyn CustomOp<T>>>,
+    /// Forward mode's tangents, when it is on.
+    pub tangents: Option<Tangents<T>>,
+}
+
+impl<T: Float> Arena<T> {
+    /// The op's name as messages, the inspector and DOT export print it (a custom op's own name).
+    pub fn op_name(&self, op: &Op<T>) -> &str {
+        match *op {
+            Op::Custom { index, .. } => self.customs[index as usize].name(),
+            _ => op.name(),
+        }
+    }
 }
 
 /// A read-only view of the arena handed to an op's forward rule.
@@ -55,6 +71,7 @@ pub(crate) struct Fwd<'a, T: Float> {
     pub nodes: &'a [Node<T>],
     pub values: &'a [T],
     pub aux: &'a [usize],
+    pub customs: &'a [Box<dyn CustomOp<T>>],
 }
 
 impl<'a, T: Float> Fwd<'a, T> {
@@ -98,8 +115,9 @@ impl<T: Float> Default for Tape<T> {
 impl<T: Float> Tape<T> {
     /// An empty tape.
     pub fn new() -> Self {
+        let arena = Arena { nodes: Vec::new(), values: Vec::new(), end: 0, aux: Vec::new(), customs: Vec::new(), tangents: None };
         Tape {
-            arena: RefCell::new(Arena::default()),
+            arena: RefCell::new(arena),
             pool: RefCell::new((Vec::new(), Vec::new())),
             no_grad_depth: Cell::new(0),
             anomaly: Cell::new(false),
@@ -124,6 +142,8 @@ impl<T: Float> Tape<T> {
         a.nodes.clear();
         a.end = 0;
         a.aux.clear();
+        a.customs.clear();
+        a.tangents = None;
     }
 
     /// Forgets every node after the first `keep` but keeps those nodes and their values, so a
@@ -132,6 +152,8 @@ impl<T: Float> Tape<T> {
     pub(crate) fn truncate(&mut self, keep: usize) {
         let a = self.arena.get_mut();
         assert!(keep <= a.nodes.len(), "Tape::truncate: {keep} nodes asked to stay, {} recorded", a.nodes.len());
+        a.customs.clear();
+        a.tangents = None;
         if keep == 0 {
             a.nodes.clear();
             a.end = 0;
@@ -201,7 +223,7 @@ impl<T: Float> Tape<T> {
         );
         let op = if requires_grad { Op::Leaf } else { Op::Constant };
         let tracked = requires_grad && self.grad_enabled();
-        self.record_full(op, shape.into(), tracked, |_, out| out.copy_from_slice(data))
+        self.record(op, shape.into(), tracked, |_, out| out.copy_from_slice(data))
     }
 
     /// A rank-0 constant.
@@ -250,8 +272,10 @@ impl<T: Float> Tape<T> {
         self.anomaly.get()
     }
 
-    /// Appends a node: reserves its output in the arena (zero-filled) and fills it with `forward`,
-    /// which sees every earlier value. `requires_grad` is the inputs' verdict; `no_grad` overrides it.
+    /// Appends a node: reserves its output in the arena and fills it with `forward`, which sees
+    /// every earlier value and must assign every element of its output (the buffer may hold a
+    /// previous recording's values). `requires_grad` is the inputs' verdict; `no_grad` overrides
+    /// it. With forward mode on, the op's JVP rule then writes the node's tangents.
     #[track_caller]
     #[inline]
     pub(crate) fn record(
@@ -259,33 +283,6 @@ impl<T: Float> Tape<T> {
         op: Op<T>,
         shape: Shape,
         requires_grad: bool,
-        forward: impl FnOnce(&Fwd<'_, T>, &mut [T]),
-    ) -> Var<'_, T> {
-        self.record_with(op, shape, requires_grad, false, forward)
-    }
-
-    /// [`record`](Self::record) for an op whose `forward` assigns every element of its output: the
-    /// output is handed over with the stale contents of an earlier recording, not cleared first.
-    #[track_caller]
-    #[inline]
-    pub(crate) fn record_full(
-        &self,
-        op: Op<T>,
-        shape: Shape,
-        requires_grad: bool,
-        forward: impl FnOnce(&Fwd<'_, T>, &mut [T]),
-    ) -> Var<'_, T> {
-        self.record_with(op, shape, requires_grad, true, forward)
-    }
-
-    #[track_caller]
-    #[inline]
-    fn record_with(
-        &self,
-        op: Op<T>,
-        shape: Shape,
-        requires_grad: bool,
-        fills_all: bool,
         forward: impl FnOnce(&Fwd<'_, T>, &mut [T]),
     ) -> Var<'_, T> {
         let location = Location::caller();
@@ -297,13 +294,10 @@ impl<T: Float> Tape<T> {
         if a.values.len() < stop {
             a.values.resize(stop, T::ZERO);
         }
-        if !fills_all {
-            a.values[offset..stop].fill(T::ZERO);
-        }
         a.end = stop;
         {
             let (before, rest) = a.values.split_at_mut(offset);
-            forward(&Fwd { nodes: &a.nodes, values: before, aux: &a.aux }, &mut rest[..len]);
+            forward(&Fwd { nodes: &a.nodes, values: before, aux: &a.aux, customs: &a.customs }, &mut rest[..len]);
         }
         let id = a.nodes.len();
         assert!(id < u32::MAX as usize, "Tape: more than 2^32 nodes recorded");
@@ -315,7 +309,7 @@ impl<T: Float> Tape<T> {
                 panic!(
                     "anomaly: {} produced a non-finite value ({}) at element {} of its output {:?} \
                      (inputs of shapes {:?}), recorded at {}",
-                    op.name(),
+                    a.op_name(&op),
                     a.values[offset + i],
                     i,
                     &shape[..],
@@ -323,6 +317,9 @@ impl<T: Float> Tape<T> {
                     location
                 );
             }
+        }
+        if a.tangents.is_some() {
+            forward::push_tangents(a, &op, &shape, offset, len);
         }
         a.nodes.push(Node { op, shape, offset, len, requires_grad, location });
         Var::new(self, id as u32)

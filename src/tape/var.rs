@@ -118,7 +118,7 @@ impl<T: Float> fmt::Debug for Var<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let a = self.tape.arena.borrow();
         let n = &a.nodes[self.id as usize];
-        write!(f, "Var(#{} {} {:?})", self.id, n.op.name(), &n.shape[..])
+        write!(f, "Var(#{} {} {:?})", self.id, a.op_name(&n.op), &n.shape[..])
     }
 }
 

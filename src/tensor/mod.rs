@@ -2,10 +2,12 @@
 
 mod display;
 mod element;
+pub(crate) mod kernels;
 mod ops;
 pub mod shape;
 
 pub use element::Float;
+pub use kernels::gemm;
 pub use shape::Shape;
 
 use rand::distributions::{Distribution, Uniform};

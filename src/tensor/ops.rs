@@ -1,7 +1,7 @@
 //! Arithmetic on plain tensors, without a tape: elementwise ops with numpy broadcasting, reductions
 //! over all elements or one axis (with `keepdim`), 2-D matmul and transpose.
 //!
-//! These run the very kernels the tape ops run (`for_each_broadcast` and the binary rules, the
+//! These run the very kernels the tape ops run (`for_each_broadcast` and the elementwise rules, the
 //! reduction loop, the shared `gemm`), so a value computed here and one recorded on a tape agree
 //! bit for bit. Use them for evaluation, metrics and data preparation, where no gradient is needed.
 //!
@@ -17,37 +17,37 @@
 
 use super::shape::{broadcast_shapes, normalize_axis, numel, reduced_shape, Shape};
 use super::{Float, Tensor};
-use crate::ops::{for_each_broadcast, gemm, reduce_forward, Binary, Reduce};
+use super::kernels::{for_each_broadcast, gemm, map2, maximum, minimum, reduce_forward, Reduce};
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
 impl<T: Float> Tensor<T> {
-    /// Elementwise `kind(self, other)` with broadcasting; panics naming the op and both shapes.
+    /// Elementwise `f(self, other)` with broadcasting; panics naming the op and both shapes.
     #[track_caller]
-    fn zip_broadcast(&self, other: &Tensor<T>, kind: Binary) -> Tensor<T> {
+    fn zip_broadcast(&self, other: &Tensor<T>, name: &str, f: impl Fn(T, T) -> T) -> Tensor<T> {
         let Some(out_shape) = broadcast_shapes(&self.shape, &other.shape) else {
             panic!(
                 "Tensor::{}: shapes {:?} and {:?} cannot be broadcast together",
-                kind.name(),
+                name,
                 &self.shape[..],
                 &other.shape[..]
             );
         };
         let (av, bv) = (&self.data, &other.data);
         let mut data = vec![T::ZERO; numel(&out_shape)];
-        kind.map(&self.shape, &other.shape, &out_shape, av, bv, &mut data);
+        map2(&self.shape, &other.shape, &out_shape, av, bv, &mut data, f);
         Tensor { data, shape: out_shape }
     }
 
     /// Elementwise maximum with numpy broadcasting.
     #[track_caller]
     pub fn maximum(&self, other: &Tensor<T>) -> Tensor<T> {
-        self.zip_broadcast(other, Binary::Maximum)
+        self.zip_broadcast(other, "maximum", maximum)
     }
 
     /// Elementwise minimum with numpy broadcasting.
     #[track_caller]
     pub fn minimum(&self, other: &Tensor<T>) -> Tensor<T> {
-        self.zip_broadcast(other, Binary::Minimum)
+        self.zip_broadcast(other, "minimum", minimum)
     }
 
     /// The tensor repeated along size-1 (or missing leading) dimensions to reach `shape`.
@@ -164,13 +164,13 @@ impl<T: Float> Tensor<T> {
 }
 
 macro_rules! tensor_operator {
-    ($trait:ident, $method:ident, $kind:ident) => {
+    ($trait:ident, $method:ident, $op:tt, $assign:tt) => {
         impl<T: Float> $trait<&Tensor<T>> for &Tensor<T> {
             type Output = Tensor<T>;
             /// Elementwise, with numpy broadcasting; panics naming both shapes when they are incompatible.
             #[track_caller]
             fn $method(self, other: &Tensor<T>) -> Tensor<T> {
-                self.zip_broadcast(other, Binary::$kind)
+                self.zip_broadcast(other, stringify!($method), |a, b| a $op b)
             }
         }
         impl<T: Float> $trait<Tensor<T>> for Tensor<T> {
@@ -178,30 +178,30 @@ macro_rules! tensor_operator {
             /// Elementwise, with numpy broadcasting (see the `&Tensor` form).
             #[track_caller]
             fn $method(self, other: Tensor<T>) -> Tensor<T> {
-                self.zip_broadcast(&other, Binary::$kind)
+                self.zip_broadcast(&other, stringify!($method), |a, b| a $op b)
             }
         }
         impl<T: Float> $trait<T> for &Tensor<T> {
             type Output = Tensor<T>;
             /// The operator between every element and one scalar.
             fn $method(self, c: T) -> Tensor<T> {
-                self.with_scalar(c, |x, c| Binary::$kind.forward(x, c))
+                self.with_scalar(c, |x, c| x $op c)
             }
         }
         impl<T: Float> $trait<T> for Tensor<T> {
             type Output = Tensor<T>;
             /// The operator between every element and one scalar, in place (no new buffer).
             fn $method(mut self, c: T) -> Tensor<T> {
-                self.data.iter_mut().for_each(|x| *x = Binary::$kind.forward(*x, c));
+                self.data.iter_mut().for_each(|x| *x $assign c);
                 self
             }
         }
     };
 }
-tensor_operator!(Add, add, Add);
-tensor_operator!(Sub, sub, Sub);
-tensor_operator!(Mul, mul, Mul);
-tensor_operator!(Div, div, Div);
+tensor_operator!(Add, add, +, +=);
+tensor_operator!(Sub, sub, -, -=);
+tensor_operator!(Mul, mul, *, *=);
+tensor_operator!(Div, div, /, /=);
 
 macro_rules! scalar_on_left {
     ($($t:ty),*) => {$(
