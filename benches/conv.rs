@@ -1,57 +1,44 @@
-//! conv2d forward + backward (input, weight and bias gradients) on a batch of 64 images of 28x28,
-//! 32 channels in and out, kernel 3, padding 1, f32 — beside raw sgemm on the same lowered shapes
-//! (per image: `[32 x 288] [288 x 784]` forward, `[288 x 32] [32 x 784]` for the input gradient,
-//! `[32 x 784] [784 x 288]` for the weight gradient), in one run. Throughput is in FLOPs of the
-//! three products (2 per multiply-add), so criterion's rates are GFLOP/s comparable between the two.
-//!
-//! The kernels are crate-internal until they are wired as op units; the bench compiles the kernel
-//! file itself, over the crate's public GEMM (`tapegrad::tensor::gemm`), the one every product runs.
+//! conv2d forward + backward through the tape (input, weight and bias gradients) on a batch of 64
+//! images of 28x28, 32 channels in and out, kernel 3, padding 1, f32 — beside raw sgemm on the same
+//! lowered shapes (per image: `[32 x 288] [288 x 784]` forward, `[288 x 32] [32 x 784]` for the
+//! input gradient, `[32 x 784] [784 x 288]` for the weight gradient), in one run. Throughput is in
+//! FLOPs of the three products (2 per multiply-add), so criterion's rates are GFLOP/s comparable
+//! between the two. The tape row also pays what a user's step pays: copying the batch onto the
+//! tape, the `sum` that seeds the sweep, and im2col/col2im.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-
-/// What the kernel file imports from its crate: the element trait and the crate's one GEMM.
-mod tensor {
-    pub use tapegrad::tensor::gemm;
-    pub use tapegrad::Float;
-}
-use tensor::gemm;
-
-#[allow(dead_code)]
-#[path = "../src/ops/conv.rs"]
-mod conv;
-use conv::{conv_backward_bias, conv_backward_input, conv_backward_weight, conv_forward, conv_geometry, ConvOptions, Padding};
+use tapegrad::tensor::gemm;
+use tapegrad::{ConvOptions, Padding, Tape};
 
 fn bench(c: &mut Criterion) {
     let (n, ch, hw, k) = (64, 32, 28, 3);
-    let o = ConvOptions::<2> { padding: Padding::symmetric([1, 1]), ..Default::default() };
-    let g = conv_geometry("conv2d", &[n, ch, hw, hw], &[ch, ch, k, k], Some(&[ch][..]), &o).expect("valid shapes");
+    let (kg, p) = (ch * k * k, hw * hw);
+    let flops = 3 * 2 * n * ch * p * kg;
     let val = |i: usize| ((i * 7919 % 1000) as f32 - 500.0) * 1e-3;
-    let x: Vec<f32> = (0..n * ch * hw * hw).map(val).collect();
-    let w: Vec<f32> = (0..ch * ch * k * k).map(|i| val(i * 3) * 0.1).collect();
+    let x: Vec<f32> = (0..n * ch * p).map(val).collect();
+    let w: Vec<f32> = (0..ch * kg).map(|i| val(i * 3) * 0.1).collect();
     let bias: Vec<f32> = (0..ch).map(|i| val(i * 5)).collect();
-    let gout: Vec<f32> = (0..n * ch * hw * hw).map(|i| val(i * 11)).collect();
-    let (mut out, mut dx, mut dw, mut db) = (vec![0.0; gout.len()], vec![0.0; x.len()], vec![0.0; w.len()], vec![0.0; ch]);
+    let o = ConvOptions::<2>::default().padding(Padding::symmetric([1, 1]));
 
     let mut group = c.benchmark_group("conv2d_b64_32x28x28_k3_f32");
     group.sample_size(10);
     group.warm_up_time(std::time::Duration::from_secs(1));
-    group.measurement_time(std::time::Duration::from_secs(4));
-    group.throughput(Throughput::Elements(6 * g.macs() as u64));
-    group.bench_function("conv_fwd_bwd", |b| {
+    group.measurement_time(std::time::Duration::from_secs(5));
+    group.throughput(Throughput::Elements(flops as u64));
+    let mut tape = Tape::<f32>::new();
+    group.bench_function("tape_conv2d_fwd_bwd", |b| {
         b.iter(|| {
-            conv_forward(&g, &x, &w, Some(&bias), &mut out);
-            dx.fill(0.0);
-            dw.fill(0.0);
-            db.fill(0.0);
-            conv_backward_input(&g, &gout, &w, &mut dx);
-            conv_backward_weight(&g, &x, &gout, &mut dw);
-            conv_backward_bias(&g, &gout, &mut db);
-            black_box((&out, &dx, &dw, &db));
+            tape.clear();
+            let xv = tape.leaf(&[n, ch, hw, hw], &x, true);
+            let wv = tape.leaf(&[ch, ch, k, k], &w, true);
+            let bv = tape.leaf(&[ch], &bias, true);
+            let grads = xv.conv2d(wv, Some(bv), o).sum().backward();
+            black_box((grads[xv][0], grads[wv][0], grads[bv][0]));
         })
     });
     // The same three products per image, operands already lowered (no im2col, no col2im).
-    let (kg, p) = (ch * k * k, hw * hw);
     let col: Vec<f32> = (0..kg * p).map(val).collect();
+    let gout: Vec<f32> = (0..n * ch * p).map(|i| val(i * 11)).collect();
     let (mut c_out, mut c_col, mut c_w) = (vec![0.0; ch * p], vec![0.0; kg * p], vec![0.0; ch * kg]);
     group.bench_function("raw_sgemm_lowered", |b| {
         b.iter(|| {

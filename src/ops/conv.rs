@@ -61,6 +61,31 @@ impl<const D: usize> Default for ConvOptions<D> {
     }
 }
 
+/// Integers [`ConvGeom::to_aux`] writes.
+pub(crate) const CONV_AUX: usize = 17;
+
+impl<const D: usize> ConvOptions<D> {
+    /// The same options with this stride.
+    pub fn stride(self, stride: [usize; D]) -> Self {
+        ConvOptions { stride, ..self }
+    }
+
+    /// The same options with this padding.
+    pub fn padding(self, padding: Padding<D>) -> Self {
+        ConvOptions { padding, ..self }
+    }
+
+    /// The same options with this dilation.
+    pub fn dilation(self, dilation: [usize; D]) -> Self {
+        ConvOptions { dilation, ..self }
+    }
+
+    /// The same options with this many groups.
+    pub fn groups(self, groups: usize) -> Self {
+        ConvOptions { groups, ..self }
+    }
+}
+
 /// A checked convolution, every size resolved; 1-D convolutions are held as 2-D ones of height 1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct ConvGeom {
@@ -87,6 +112,36 @@ impl ConvGeom {
         s
     }
 
+    /// The input's shape: `[N, C_in, L]` or `[N, C_in, H, W]`.
+    pub fn in_shape(&self) -> Vec<usize> {
+        let mut s = vec![self.n, self.c_in];
+        s.extend_from_slice(&self.in_hw[2 - self.dims..]);
+        s
+    }
+
+    /// The weight's shape: `[C_out, C_in / groups, K]` or `[C_out, C_in / groups, KH, KW]`.
+    pub fn weight_shape(&self) -> Vec<usize> {
+        let mut s = vec![self.c_out, self.c_in / self.groups];
+        s.extend_from_slice(&self.k[2 - self.dims..]);
+        s
+    }
+
+    /// The geometry as integers, for a tape's side data ([`from_aux`](Self::from_aux) reads it back).
+    pub fn to_aux(self) -> [usize; CONV_AUX] {
+        let ([h, w], [kh, kw], [oh, ow]) = (self.in_hw, self.k, self.out_hw);
+        let ([sh, sw], [dh, dw], [ph, pw]) = (self.stride, self.dilation, self.pad);
+        [self.dims, self.n, self.c_in, self.c_out, self.groups, h, w, kh, kw, oh, ow, sh, sw, dh, dw, ph, pw]
+    }
+
+    /// The geometry [`to_aux`](Self::to_aux) wrote at the start of `a`.
+    pub fn from_aux(a: &[usize]) -> Self {
+        ConvGeom {
+            dims: a[0], n: a[1], c_in: a[2], c_out: a[3], groups: a[4],
+            in_hw: [a[5], a[6]], k: [a[7], a[8]], out_hw: [a[9], a[10]],
+            stride: [a[11], a[12]], dilation: [a[13], a[14]], pad: [a[15], a[16]],
+        }
+    }
+
     /// Elements of one input image, one output image, and the output positions of one channel.
     fn sizes(&self) -> (usize, usize, usize) {
         let p = self.out_hw[0] * self.out_hw[1];
@@ -96,12 +151,6 @@ impl ConvGeom {
     /// Rows of a group's block of `col` (its weight rows' length), and output channels per group.
     fn group_sizes(&self) -> (usize, usize) {
         (self.c_in / self.groups * self.k[0] * self.k[1], self.c_out / self.groups)
-    }
-
-    /// Multiply-adds of the forward pass (each backward product costs the same).
-    pub fn macs(&self) -> usize {
-        let (kg, _) = self.group_sizes();
-        self.n * self.c_out * self.sizes().2 * kg
     }
 
     /// Whether `col` is the image itself (1x1 kernel, stride 1, no padding).
@@ -281,6 +330,24 @@ fn check_lens(g: &ConvGeom, what: &str, x: usize, w: usize, out: usize) {
 /// `out = conv(x, w) + bias` (overwritten): `x` is `[N, C_in, H, W]`, `w` `[C_out, C_in/groups, KH,
 /// KW]`, `out` `[N, C_out, OH, OW]`, all flat row-major.
 pub(crate) fn conv_forward<T: Float>(g: &ConvGeom, x: &[T], w: &[T], bias: Option<&[T]>, out: &mut [T]) {
+    forward_into(g, x, w, bias, out, false);
+}
+
+/// `out += conv(x, w)`: the forward product added to what `out` holds (gradients and tangents
+/// accumulate).
+pub(crate) fn conv_forward_add<T: Float>(g: &ConvGeom, x: &[T], w: &[T], out: &mut [T]) {
+    forward_into(g, x, w, None, out, true);
+}
+
+/// `out[:, c, ...] += bias[c]`.
+pub(crate) fn add_bias<T: Float>(g: &ConvGeom, bias: &[T], out: &mut [T]) {
+    let (_, os, p) = g.sizes();
+    for on in out.chunks_exact_mut(os) {
+        on.chunks_exact_mut(p).zip(bias).for_each(|(row, &bv)| row.iter_mut().for_each(|v| *v += bv));
+    }
+}
+
+fn forward_into<T: Float>(g: &ConvGeom, x: &[T], w: &[T], bias: Option<&[T]>, out: &mut [T], add: bool) {
     check_lens(g, "conv_forward", x.len(), w.len(), out.len());
     let (xs, os, p) = g.sizes();
     let (kg, cog) = g.group_sizes();
@@ -293,6 +360,7 @@ pub(crate) fn conv_forward<T: Float>(g: &ConvGeom, x: &[T], w: &[T], bias: Optio
             &col
         };
         let beta = match bias {
+            _ if add => T::ONE,
             Some(b) => {
                 on.chunks_exact_mut(p).zip(b).for_each(|(row, &bv)| row.fill(bv));
                 T::ONE

@@ -1,7 +1,6 @@
 //! Pooling kernels, 1-D and 2-D, channels first (NCL / NCHW) as PyTorch's `max_pool1d/2d` and
-//! `avg_pool1d/2d` (kernel, stride, padding, `count_include_pad`; `ceil_mode=False`), and global
-//! average pooling (the mean over every spatial position, `[N, C, ...] -> [N, C]`, as Keras'
-//! `GlobalAveragePooling1D/2D`).
+//! `avg_pool1d/2d` (kernel, stride, padding, `count_include_pad`; `ceil_mode=False`), and the
+//! argument check of global average pooling (a mean over the spatial positions, recorded as such).
 //!
 //! As for convolutions, a 1-D pool is a 2-D one of height 1. Max pooling records, for each output,
 //! the flat index of the input element it took; its backward adds each output's gradient there
@@ -71,6 +70,37 @@ impl PoolGeom {
             hi[d] = (end - self.pad[d].min(end)).min(self.in_hw[d]);
         }
         (lo, hi, padded)
+    }
+}
+
+/// Integers [`PoolGeom::to_aux`] writes.
+pub(crate) const POOL_AUX: usize = 14;
+
+impl PoolGeom {
+    /// The input's shape: `[N, C, L]` or `[N, C, H, W]`.
+    pub fn in_shape(&self) -> Vec<usize> {
+        let mut s = vec![self.n, self.c];
+        s.extend_from_slice(&self.in_hw[2 - self.dims..]);
+        s
+    }
+
+    /// The geometry as integers, for a tape's side data ([`from_aux`](Self::from_aux) reads it back).
+    pub fn to_aux(self) -> [usize; POOL_AUX] {
+        let ([h, w], [kh, kw], [sh, sw], [ph, pw], [oh, ow]) = (self.in_hw, self.k, self.stride, self.pad, self.out_hw);
+        [self.dims, self.n, self.c, h, w, kh, kw, sh, sw, ph, pw, oh, ow, self.count_include_pad as usize]
+    }
+
+    /// The geometry [`to_aux`](Self::to_aux) wrote at the start of `a`.
+    pub fn from_aux(a: &[usize]) -> Self {
+        PoolGeom {
+            dims: a[0], n: a[1], c: a[2], in_hw: [a[3], a[4]], k: [a[5], a[6]], stride: [a[7], a[8]],
+            pad: [a[9], a[10]], out_hw: [a[11], a[12]], count_include_pad: a[13] != 0,
+        }
+    }
+
+    /// Elements of the output.
+    pub fn out_len(&self) -> usize {
+        self.n * self.c * self.out_hw[0] * self.out_hw[1]
     }
 }
 
@@ -154,6 +184,14 @@ pub(crate) fn max_pool_backward<T: Float>(argmax: &[usize], gout: &[T], dx: &mut
     }
 }
 
+/// `dx[i] += src[argmax[i]]`: the reverse rule of a node that scatters by `argmax`.
+pub(crate) fn gather_argmax_add<T: Float>(argmax: &[usize], src: &[T], dx: &mut [T]) {
+    assert_eq!(argmax.len(), dx.len(), "gather_argmax_add: one argmax per output");
+    for (o, &i) in dx.iter_mut().zip(argmax) {
+        *o += src[i];
+    }
+}
+
 /// `out[i] = src[argmax[i]]`: max pooling's forward-mode derivative (of a tangent `src` of `x`),
 /// and the adjoint of [`max_pool_backward`] (the gradient of a gradient).
 pub(crate) fn gather_argmax<T: Float>(argmax: &[usize], src: &[T], out: &mut [T]) {
@@ -171,6 +209,15 @@ fn divisor(g: &PoolGeom, lo: [usize; 2], hi: [usize; 2], padded: usize) -> usize
 
 /// `out` = each window's mean (average pooling; linear in `x`).
 pub(crate) fn avg_pool_forward<T: Float>(g: &PoolGeom, x: &[T], out: &mut [T]) {
+    avg_pool_into(g, x, out, false);
+}
+
+/// `out +=` each window's mean (the adjoint of [`avg_pool_backward`], accumulating).
+pub(crate) fn avg_pool_forward_add<T: Float>(g: &PoolGeom, x: &[T], out: &mut [T]) {
+    avg_pool_into(g, x, out, true);
+}
+
+fn avg_pool_into<T: Float>(g: &PoolGeom, x: &[T], out: &mut [T], add: bool) {
     check_lens(g, "avg_pool_forward", x.len(), out.len());
     let ([_, w], [oh, ow]) = (g.in_hw, g.out_hw);
     for (xp, o) in x.chunks_exact(g.in_hw[0] * w).zip(out.chunks_exact_mut(oh * ow)) {
@@ -181,7 +228,12 @@ pub(crate) fn avg_pool_forward<T: Float>(g: &PoolGeom, x: &[T], out: &mut [T]) {
                 for r in lo[0]..hi[0] {
                     s += xp[r * w + lo[1]..r * w + hi[1]].iter().copied().sum::<T>();
                 }
-                o[y * ow + z] = s / T::from_f64(divisor(g, lo, hi, padded) as f64);
+                let mean = s / T::from_f64(divisor(g, lo, hi, padded) as f64);
+                if add {
+                    o[y * ow + z] += mean;
+                } else {
+                    o[y * ow + z] = mean;
+                }
             }
         }
     }
@@ -204,36 +256,18 @@ pub(crate) fn avg_pool_backward<T: Float>(g: &PoolGeom, gout: &[T], dx: &mut [T]
     }
 }
 
-/// Checks global average pooling's input (`[N, C, spatial..]`, at least one spatial dimension, none
-/// empty) and returns the number of planes `N·C` and the positions per plane.
-pub(crate) fn global_pool_sizes(op: &str, x: &[usize]) -> Result<(usize, usize), String> {
-    if x.len() < 3 {
-        return Err(format!("{op}: input x must be [N, C, spatial..] with at least one spatial dimension, got shape {x:?}"));
+/// Checks global average pooling's input (`[N, C, L]` for `dims` 1, `[N, C, H, W]` for 2, no empty
+/// spatial dimension) and returns `(N, C, positions per plane)`.
+pub(crate) fn global_pool_sizes(op: &str, x: &[usize], dims: usize) -> Result<(usize, usize, usize), String> {
+    if x.len() != dims + 2 {
+        let layout = if dims == 1 { "[N, C, L]" } else { "[N, C, H, W]" };
+        return Err(format!("{op}: input x must be {}-D {layout}, got shape {x:?}", dims + 2));
     }
     let area: usize = x[2..].iter().product();
     if area == 0 {
         return Err(format!("{op}: the spatial dimensions must not be empty, got shape {x:?}"));
     }
-    Ok((x[0] * x[1], area))
-}
-
-/// `out[p]` = the mean of plane `p` (`out` has one entry per plane, shape `[N, C]`).
-pub(crate) fn global_avg_pool_forward<T: Float>(area: usize, x: &[T], out: &mut [T]) {
-    assert_eq!(x.len(), out.len() * area, "global_avg_pool_forward: {} planes of {area}", out.len());
-    let inv = T::ONE / T::from_f64(area as f64);
-    for (o, xp) in out.iter_mut().zip(x.chunks_exact(area)) {
-        *o = xp.iter().copied().sum::<T>() * inv;
-    }
-}
-
-/// `dx[p, :] += gout[p] / area`.
-pub(crate) fn global_avg_pool_backward<T: Float>(area: usize, gout: &[T], dx: &mut [T]) {
-    assert_eq!(dx.len(), gout.len() * area, "global_avg_pool_backward: {} planes of {area}", gout.len());
-    let inv = T::ONE / T::from_f64(area as f64);
-    for (&gv, dp) in gout.iter().zip(dx.chunks_exact_mut(area)) {
-        let share = gv * inv;
-        dp.iter_mut().for_each(|d| *d += share);
-    }
+    Ok((x[0], x[1], area))
 }
 
 #[cfg(test)]

@@ -84,21 +84,12 @@ fn max_pool_ties_nan_and_overlaps_follow_pytorch() {
 }
 
 #[test]
-fn global_average_pooling_is_the_plane_mean() {
-    let x: Vec<f64> = (0..2 * 3 * 2 * 2).map(|i| i as f64).collect();
-    let (planes, area) = global_pool_sizes("global_avg_pool2d", &[2, 3, 2, 2]).unwrap();
-    assert_eq!((planes, area), (6, 4));
-    let mut out = vec![0.0; planes];
-    global_avg_pool_forward(area, &x, &mut out);
-    assert_eq!(out, [1.5, 5.5, 9.5, 13.5, 17.5, 21.5]);
-    let mut dx = vec![1.0; x.len()];
-    global_avg_pool_backward(area, &[4.0, 8.0, 0.0, 0.0, 0.0, -4.0], &mut dx);
-    assert_eq!(&dx[..8], &[2.0, 2.0, 2.0, 2.0, 3.0, 3.0, 3.0, 3.0]);
-    assert_eq!(&dx[20..], &[0.0; 4]);
-    let e = global_pool_sizes("global_avg_pool1d", &[2, 3]).unwrap_err();
-    assert!(e.contains("global_avg_pool1d") && e.contains("[2, 3]"), "{e}");
-    let e = global_pool_sizes("global_avg_pool2d", &[2, 3, 0, 4]).unwrap_err();
-    assert!(e.contains("must not be empty"), "{e}");
+fn global_pool_checks_rank_and_size() {
+    assert_eq!(global_pool_sizes("global_avg_pool2d", &[2, 3, 2, 5], 2), Ok((2, 3, 10)));
+    let e = global_pool_sizes("global_avg_pool1d", &[2, 3], 1).unwrap_err();
+    assert!(e.contains("global_avg_pool1d: input x must be 3-D [N, C, L]") && e.contains("[2, 3]"), "{e}");
+    let e = global_pool_sizes("global_avg_pool2d", &[2, 3, 0, 4], 2).unwrap_err();
+    assert!(e.contains("must not be empty") && e.contains("[2, 3, 0, 4]"), "{e}");
 }
 
 #[test]
