@@ -153,6 +153,12 @@ impl ConvGeom {
         (self.c_in / self.groups * self.k[0] * self.k[1], self.c_out / self.groups)
     }
 
+    /// Whether every row of `col` is its input plane shifted (stride 1 and an output as wide as
+    /// the input, as with `padding="same"`): rows of `col` and of the plane then advance together.
+    fn rows_are_shifted_planes(&self) -> bool {
+        self.stride == [1, 1] && self.out_hw[1] == self.in_hw[1] && self.out_hw[0] == self.in_hw[0]
+    }
+
     /// Whether `col` is the image itself (1x1 kernel, stride 1, no padding).
     fn identity_lowering(&self) -> bool {
         self.k == [1, 1] && self.stride == [1, 1] && self.pad == [0, 0] && self.out_hw == self.in_hw
@@ -248,6 +254,9 @@ fn valid_range(out_len: usize, stride: usize, pad: usize, offset: usize, in_len:
 /// Lowers one image (`C_in·H·W`) to `col` (`C_in·KH·KW` rows of `OH·OW`), zeros where a tap reads
 /// padding.
 fn im2col<T: Float>(g: &ConvGeom, x: &[T], col: &mut [T]) {
+    if g.rows_are_shifted_planes() {
+        return im2col_shifted(g, x, col);
+    }
     let ([h, w], [kh, kw], [oh, ow]) = (g.in_hw, g.k, g.out_hw);
     let ([sh, sw], [dh, dw], [ph, pw]) = (g.stride, g.dilation, g.pad);
     let p = oh * ow;
@@ -284,7 +293,10 @@ fn im2col<T: Float>(g: &ConvGeom, x: &[T], col: &mut [T]) {
 }
 
 /// The adjoint of [`im2col`]: adds each entry of `col` to the input element its tap reads.
-fn col2im_add<T: Float>(g: &ConvGeom, col: &[T], dx: &mut [T]) {
+fn col2im_add<T: Float>(g: &ConvGeom, col: &mut [T], dx: &mut [T]) {
+    if g.rows_are_shifted_planes() {
+        return col2im_shifted(g, col, dx);
+    }
     let ([h, w], [kh, kw], [oh, ow]) = (g.in_hw, g.k, g.out_hw);
     let ([sh, sw], [dh, dw], [ph, pw]) = (g.stride, g.dilation, g.pad);
     let p = oh * ow;
@@ -312,6 +324,75 @@ fn col2im_add<T: Float>(g: &ConvGeom, col: &[T], dx: &mut [T]) {
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// For each kernel tap `(c, i, j)`, the rows `y` whose tap falls inside the input (`lo..hi`), the
+/// columns likewise, and the offset in the plane of output position 0's tap (possibly negative).
+#[inline]
+fn tap_ranges(g: &ConvGeom, i: usize, j: usize) -> ((usize, usize), (usize, usize), isize) {
+    let ([h, w], [oh, ow], [dh, dw], [ph, pw]) = (g.in_hw, g.out_hw, g.dilation, g.pad);
+    let rows = valid_range(oh, 1, ph, i * dh, h);
+    let cols = valid_range(ow, 1, pw, j * dw, w);
+    (rows, cols, (i * dh) as isize * w as isize - (ph * w) as isize + (j * dw) as isize - pw as isize)
+}
+
+/// [`im2col`] when [`rows_are_shifted_planes`](ConvGeom::rows_are_shifted_planes): each row of
+/// `col` is the plane shifted by the tap's offset, so one block copy fills it and the taps that
+/// fall on padding (rows above and below, columns at the edges, which the copy filled with
+/// neighbouring elements) are zeroed after.
+fn im2col_shifted<T: Float>(g: &ConvGeom, x: &[T], col: &mut [T]) {
+    let ([h, w], [kh, kw]) = (g.in_hw, g.k);
+    let mut rows = col.chunks_exact_mut(h * w);
+    for plane in x.chunks_exact(h * w) {
+        for i in 0..kh {
+            for j in 0..kw {
+                let row = rows.next().expect("im2col: col has C_in·KH·KW rows");
+                let ((ylo, yhi), (lo, hi), off) = tap_ranges(g, i, j);
+                if ylo == yhi || lo == hi {
+                    row.fill(T::ZERO);
+                    continue;
+                }
+                let (a, b) = (ylo * w + lo, (yhi - 1) * w + hi);
+                let src = (a as isize + off) as usize;
+                row[a..b].copy_from_slice(&plane[src..src + b - a]);
+                row[..a].fill(T::ZERO);
+                row[b..].fill(T::ZERO);
+                if lo > 0 || hi < w {
+                    for r in row[ylo * w..yhi * w].chunks_exact_mut(w) {
+                        r[..lo].fill(T::ZERO);
+                        r[hi..].fill(T::ZERO);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// [`col2im_add`] when rows are shifted planes: the padding taps of `col` (scratch) are zeroed, then
+/// each row is added to the plane as one shifted block.
+fn col2im_shifted<T: Float>(g: &ConvGeom, col: &mut [T], dx: &mut [T]) {
+    let ([h, w], [kh, kw]) = (g.in_hw, g.k);
+    let mut rows = col.chunks_exact_mut(h * w);
+    for plane in dx.chunks_exact_mut(h * w) {
+        for i in 0..kh {
+            for j in 0..kw {
+                let row = rows.next().expect("col2im: col has C_in·KH·KW rows");
+                let ((ylo, yhi), (lo, hi), off) = tap_ranges(g, i, j);
+                if ylo == yhi || lo == hi {
+                    continue;
+                }
+                if lo > 0 || hi < w {
+                    for r in row[ylo * w..yhi * w].chunks_exact_mut(w) {
+                        r[..lo].fill(T::ZERO);
+                        r[hi..].fill(T::ZERO);
+                    }
+                }
+                let (a, b) = (ylo * w + lo, (yhi - 1) * w + hi);
+                let dst = (a as isize + off) as usize;
+                plane[dst..dst + b - a].iter_mut().zip(&row[a..b]).for_each(|(d, &v)| *d += v);
             }
         }
     }
@@ -392,7 +473,7 @@ pub(crate) fn conv_backward_input<T: Float>(g: &ConvGeom, gout: &[T], w: &[T], d
             gemm(kg, cog, p, wg, (1, kg), gg, (p, 1), beta, &mut dst[gi * kg * p..(gi + 1) * kg * p]);
         }
         if !identity {
-            col2im_add(g, &dcol, dxn);
+            col2im_add(g, &mut dcol, dxn);
         }
     }
 }
