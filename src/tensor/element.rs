@@ -54,6 +54,12 @@ pub trait Float:
     fn tanh(self) -> Self;
     /// `x^p` for a real exponent.
     fn powf(self, p: Self) -> Self;
+    /// Sine (radians).
+    fn sin(self) -> Self;
+    /// Cosine (radians).
+    fn cos(self) -> Self;
+    /// Tangent (radians).
+    fn tan(self) -> Self;
     /// The error function `erf(x) = 2/sqrt(pi) * integral_0^x e^(-t^2) dt`, to the type's full
     /// accuracy (`libm`'s `erf`/`erff`, ported from FreeBSD's msun: under 1 ulp).
     ///
@@ -109,6 +115,12 @@ macro_rules! impl_float {
             fn tanh(self) -> Self { $t::tanh(self) }
             #[inline(always)]
             fn powf(self, p: Self) -> Self { $t::powf(self, p) }
+            #[inline(always)]
+            fn sin(self) -> Self { $t::sin(self) }
+            #[inline(always)]
+            fn cos(self) -> Self { $t::cos(self) }
+            #[inline(always)]
+            fn tan(self) -> Self { $t::tan(self) }
             #[inline(always)]
             fn erf(self) -> Self { $erf(self) }
             #[inline(always)]
