@@ -22,6 +22,9 @@ fn catch(f: impl FnOnce()) -> (String, u32) {
     got
 }
 
+/// A call that must panic, its line, and the parts its message must contain.
+type Case<'a> = (Box<dyn Fn() + 'a>, u32, &'static [&'static str]);
+
 /// One test (the panic hook is process-wide): every case in turn.
 #[test]
 fn bad_arguments_name_op_argument_shapes_and_line() {
@@ -30,7 +33,7 @@ fn bad_arguments_name_op_argument_shapes_and_line() {
     let x2 = tape.var(Tensor::zeros(&[2, 4, 6, 6]));
     let w1 = tape.var(Tensor::zeros(&[3, 4, 3]));
     let w2 = tape.var(Tensor::zeros(&[4, 2, 3, 3]));
-    let cases: Vec<(Box<dyn Fn()>, u32, &[&str])> = vec![
+    let cases: Vec<Case> = vec![
         (Box::new(|| { x1.conv1d(w1, None, ConvOptions::default().groups(2)); }), line!(), &["conv1d", "groups=2", "[3, 4, 3]", "[2, 4, 9]"]),
         (Box::new(|| { x1.conv1d(w1, None, ConvOptions::default().stride([2]).padding(Padding::Same)); }), line!(), &["conv1d", "padding=\"same\" needs stride 1", "[2]"]),
         (Box::new(|| { x2.conv2d(w1, None, ConvOptions::default()); }), line!(), &["conv2d: weight must be 4-D", "[3, 4, 3]"]),
