@@ -193,14 +193,15 @@ where
         };
         let numeric = (eval(&shifted(1.0)) - eval(&shifted(-1.0))) / (2.0 * opts.eps);
         let tolerance = opts.atol + opts.rtol * numeric.abs();
-        if !((jv - numeric).abs() <= tolerance) {
+        let off = |a: f64, b: f64, tol: f64| (a - b).is_nan() || (a - b).abs() > tol;
+        if off(jv, numeric, tolerance) {
             return Err(fail("jvp", d, jv, numeric, tolerance));
         }
         let products = || analytic.iter().zip(dir).flat_map(|(g, t)| g.data().iter().zip(t.data()).map(|(a, b)| a * b));
         let reverse: f64 = products().sum();
         // Both modes compute the same sum of products in different orders: allow rounding of its terms.
         let tolerance = 1e-9 * (1.0 + products().map(f64::abs).sum::<f64>());
-        if !((jv - reverse).abs() <= tolerance) {
+        if off(jv, reverse, tolerance) {
             return Err(fail("jvp vs vjp", d, jv, reverse, tolerance));
         }
     }

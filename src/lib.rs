@@ -8,8 +8,11 @@ pub mod data;
 pub mod gradcheck;
 pub mod losses;
 mod ops;
+#[cfg(feature = "app")]
 pub mod perf;
+#[cfg(feature = "app")]
 pub mod report;
+#[cfg(feature = "app")]
 pub mod study;
 pub mod tape;
 pub mod tensor;

@@ -1,4 +1,5 @@
 //! The command line as a user meets it: help, listing, checks, and one-line errors.
+#![cfg(feature = "app")]
 
 use std::process::Command;
 

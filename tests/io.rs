@@ -76,7 +76,7 @@ fn model_round_trips_with_architecture_and_metadata() {
     assert_eq!(saved.metadata, meta());
     assert_eq!(saved.dtype, tapegrad::io::Dtype::F64);
     assert_eq!(saved.model.named_parameters(), original.named_parameters());
-    let layers: Vec<_> = saved.model.layers().map(|d| (d.units(), d.get_activation())).collect();
+    let layers: Vec<_> = saved.model.layers().map(|l| l.downcast_ref::<Dense>().unwrap()).map(|d| (d.units(), d.get_activation())).collect();
     assert_eq!(layers, vec![(5, Activation::Relu), (4, Activation::Tanh), (2, Activation::Softmax)]);
     assert!(saved.model.parameter("hidden/bias").is_none());
 
@@ -96,7 +96,7 @@ fn f32_files_load_as_f64_exactly() {
     assert_eq!(wide.dtype, tapegrad::io::Dtype::F32);
     for ((n1, a), (n2, b)) in original.named_parameters().into_iter().zip(wide.model.named_parameters()) {
         assert_eq!(n1, n2);
-        assert_eq!(a.cast::<f64>(), *b);
+        assert_eq!(a.cast::<f64>(), b);
     }
 }
 
@@ -481,4 +481,34 @@ fn every_optimizer_resumes_exactly() {
         fit(&mut resumed, 2);
         assert_eq!(resumed.net().parameters(), straight.net().parameters(), "{name}");
     }
+}
+
+/// A file of format 1 (written before layers were a trait: `Dense` layers without a
+/// `class_name`, `tapegrad.format` "1") loads as it is; new files are format 2 and name each
+/// layer's class; an unknown format is one line naming the versions this build reads.
+#[test]
+fn format_1_files_load_and_unknown_formats_are_named() {
+    let k = Tensor::<f32>::from_vec(vec![0.5, -1.0, 0.25, 2.0, 0.0, -0.75], &[3, 2]);
+    let b = Tensor::<f32>::from_vec(vec![0.125, -0.5], &[2]);
+    let tensors = [("dense/kernel", &k), ("dense/bias", &b)];
+    let v1 = |format: &str| {
+        let meta = BTreeMap::from([
+            (ARCHITECTURE_KEY.to_string(), arch(3, 2, "tanh")),
+            ("tapegrad.format".to_string(), format.to_string()),
+        ]);
+        tensors_to_bytes(&tensors, &meta).unwrap()
+    };
+    let old = model_from_bytes::<f32>(v1("1")).unwrap().model;
+    assert_eq!(old.parameter("dense/kernel").unwrap(), k);
+    assert_eq!(old.parameter("dense/bias").unwrap(), b);
+    assert_eq!(old.output_activation(), Activation::Tanh);
+    let saved = model_to_bytes(&old, &BTreeMap::new()).unwrap();
+    let n = u64::from_le_bytes(saved[..8].try_into().unwrap()) as usize;
+    let header: serde_json::Value = serde_json::from_slice(&saved[8..8 + n]).unwrap();
+    assert_eq!(header["__metadata__"]["tapegrad.format"], "2");
+    let arch2: serde_json::Value = serde_json::from_str(header["__metadata__"]["tapegrad.architecture"].as_str().unwrap()).unwrap();
+    assert_eq!(arch2["layers"][0]["class_name"], "Dense");
+    assert_eq!(model_from_bytes::<f32>(saved).unwrap().model.named_parameters(), old.named_parameters());
+    let e = load_err(v1("3")).to_string();
+    assert!(e.contains("tapegrad.format is \"3\"; this tapegrad reads versions 1 and 2"), "{e}");
 }

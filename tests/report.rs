@@ -1,4 +1,5 @@
 //! The study's report writer: tutorial lines, tables, CSV files, report.md and the figures.
+#![cfg(feature = "app")]
 
 use std::fs;
 use std::path::{Path, PathBuf};

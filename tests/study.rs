@@ -1,5 +1,6 @@
 //! The study's results land where the tutorial, Keras and PyTorch land on the same data
 //! (medians over 5 seeds), and the tutorial's circles model trains to at least 0.80 test accuracy.
+#![cfg(feature = "app")]
 
 use tapegrad::study::{find, run_once, StudyData};
 use tapegrad::train::Verbose;

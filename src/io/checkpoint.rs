@@ -1,7 +1,7 @@
 //! Checkpoints: a model file plus the optimizer's state and the epoch, to resume `fit`.
 
 use super::error::{model_err, ModelFileError};
-use super::model_file::{model_metadata, network_from_safetensors, Architecture, RESERVED_PREFIX};
+use super::model_file::{architecture_of, model_metadata, read_weights, Architecture, RESERVED_PREFIX};
 use super::safetensors::{tensors_to_bytes, SafeTensors};
 use super::write_atomic;
 use crate::tensor::{Float, Tensor};
@@ -69,7 +69,7 @@ pub fn checkpoint_to_bytes<T: Float>(
             state.push((format!("{OPTIMIZER_PREFIX}{buffer}/{pname}"), Tensor::from_vec(data.clone(), p.shape())));
         }
     }
-    let mut all: Vec<(&str, &Tensor<T>)> = named;
+    let mut all: Vec<(&str, &Tensor<T>)> = named.iter().map(|(n, t)| (*n, t)).collect();
     all.extend(state.iter().map(|(n, t)| (n.as_str(), t)));
     tensors_to_bytes(&all, &meta)
 }
@@ -148,11 +148,13 @@ fn checkpoint_from_safetensors<T: Float>(file: &SafeTensors, model: &mut Model<T
     let text = file.metadata().get(CHECKPOINT_KEY).ok_or_else(|| {
         model_err(format!("no {CHECKPOINT_KEY:?} metadata: this is a model file, not a checkpoint (use load_model)"))
     })?;
-    let (net, arch) = network_from_safetensors::<T>(file)?;
+    let arch = architecture_of(file)?;
     let ours = Architecture::of(model.net());
     if !arch.same_network(&ours) {
         return Err(mismatch(format!("the file's network is {} but the model's is {}", arch.describe(), ours.describe())));
     }
+    // Same architecture: the model's own parameters name and shape the file's.
+    let weights = read_weights::<T>(file, &arch, model.net())?;
     let info = parse_info(text)?;
     let opt = model.optimizer();
     if info.optimizer != opt.name() {
@@ -160,7 +162,7 @@ fn checkpoint_from_safetensors<T: Float>(file: &SafeTensors, model: &mut Model<T
     }
 
     // Stage every state buffer before touching the model.
-    let shapes = arch.parameter_shapes();
+    let shapes: Vec<(String, Vec<usize>)> = model.net().store().infos().iter().map(|i| (i.name.clone(), i.shape.to_vec())).collect();
     let mut used: HashSet<String> = HashSet::new();
     let mut staged: Vec<Vec<Vec<T>>> = Vec::new();
     for (buffer, _) in opt.state_buffers() {
@@ -187,12 +189,7 @@ fn checkpoint_from_safetensors<T: Float>(file: &SafeTensors, model: &mut Model<T
         return Err(model_err(format!("tensor {:?} is not part of the {} optimizer's state", extra.name, info.optimizer)));
     }
 
-    let mut loaded = net.parameters().to_vec().into_iter();
-    for p in model.net_mut().parameters_mut() {
-        if let Some(t) = loaded.next() {
-            *p = t;
-        }
-    }
+    model.net_mut().set_parameters(&weights);
     let opt = model.optimizer_mut();
     opt.set_learning_rate(info.learning_rate);
     opt.set_iterations(info.iterations);

@@ -41,6 +41,7 @@ pub use checkpoint::{
 };
 pub use error::ModelFileError;
 pub use model_file::{
-    load_model, model_from_bytes, model_to_bytes, save_model, SavedModel, ARCHITECTURE_KEY, FORMAT_KEY, RESERVED_PREFIX,
+    load_model, load_model_with, model_from_bytes, model_from_bytes_with, model_to_bytes, save_model, SavedModel, ARCHITECTURE_KEY,
+    FORMAT_KEY, RESERVED_PREFIX,
 };
 pub use safetensors::{save_tensors, tensors_to_bytes, Dtype, SafeTensors, TensorInfo};

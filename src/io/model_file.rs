@@ -3,7 +3,7 @@
 use super::error::{model_err, ModelFileError};
 use super::safetensors::{tensors_to_bytes, Dtype, SafeTensors};
 use super::write_atomic;
-use crate::nn::{Activation, Dense, Init, Sequential};
+use crate::nn::{LayerRegistry, Sequential};
 use crate::tensor::{Float, Tensor};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashSet};
@@ -11,11 +11,11 @@ use std::path::Path;
 
 /// Metadata key holding the architecture as JSON text.
 pub const ARCHITECTURE_KEY: &str = "tapegrad.architecture";
-/// Metadata key holding the file format version (`"1"`).
+/// Metadata key holding the file format version (`"2"`; files of version `"1"` still load).
 pub const FORMAT_KEY: &str = "tapegrad.format";
 /// Metadata keys starting with this are tapegrad's own; user metadata may not use it.
 pub const RESERVED_PREFIX: &str = "tapegrad.";
-const FORMAT_VERSION: &str = "1";
+const FORMAT_VERSION: &str = "2";
 
 /// A model read back from a file: the network with its weights, the user's metadata (experiment
 /// name, loss, metric, ...; tapegrad's own `tapegrad.*` keys removed) and the file's dtype.
@@ -29,18 +29,19 @@ pub struct SavedModel<T: Float> {
     pub dtype: Dtype,
 }
 
-/// One layer as the architecture metadata describes it.
+/// One layer as the architecture metadata describes it: its class, name and configuration.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct LayerSpec {
+    pub class_name: String,
     pub name: String,
-    pub units: usize,
-    pub activation: Activation,
-    pub use_bias: bool,
-    pub kernel_initializer: Init,
-    pub bias_initializer: Init,
+    pub config: Map<String, Value>,
 }
 
 /// The parsed `tapegrad.architecture` metadata.
+///
+/// Format 2 stores each layer as `{"class_name": ..., "name": ..., <its config keys>}`; format 1
+/// (before layers were a trait) had only `Dense` layers and no `class_name`, so a layer without
+/// one is read as `Dense`: files of both formats load.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Architecture {
     pub dtype: Dtype,
@@ -52,15 +53,16 @@ impl Architecture {
     /// The architecture of `net`, stored in `T`'s dtype.
     pub fn of<T: Float>(net: &Sequential<T>) -> Self {
         let layers = net
-            .built()
-            .iter()
-            .map(|b| LayerSpec {
-                name: b.name.clone(),
-                units: b.config.units,
-                activation: b.config.activation,
-                use_bias: b.config.use_bias,
-                kernel_initializer: b.config.kernel_initializer,
-                bias_initializer: b.config.bias_initializer,
+            .layers()
+            .zip(net.layer_names())
+            .map(|(l, name)| LayerSpec {
+                class_name: l.class_name().to_string(),
+                name: name.to_string(),
+                config: match l.config() {
+                    Value::Object(m) => m,
+                    Value::Null => Map::new(),
+                    other => Map::from_iter([("config".to_string(), other)]),
+                },
             })
             .collect();
         Architecture { dtype: Dtype::of::<T>(), input_width: net.input_width(), layers }
@@ -68,10 +70,13 @@ impl Architecture {
 
     /// Whether two architectures compute the same function shape-wise (initializers and dtype aside).
     pub fn same_network(&self, other: &Architecture) -> bool {
+        let shape_config = |l: &LayerSpec| -> Map<String, Value> {
+            l.config.iter().filter(|(k, _)| !k.ends_with("_initializer")).map(|(k, v)| (k.clone(), v.clone())).collect()
+        };
         self.input_width == other.input_width
             && self.layers.len() == other.layers.len()
             && self.layers.iter().zip(&other.layers).all(|(a, b)| {
-                a.name == b.name && a.units == b.units && a.activation == b.activation && a.use_bias == b.use_bias
+                a.class_name == b.class_name && a.name == b.name && shape_config(a) == shape_config(b)
             })
     }
 
@@ -80,7 +85,13 @@ impl Architecture {
         let layers: Vec<String> = self
             .layers
             .iter()
-            .map(|l| format!("{}({} {}{})", l.name, l.units, l.activation, if l.use_bias { "" } else { " no bias" }))
+            .map(|l| match (l.config.get("units"), l.config.get("activation").and_then(Value::as_str)) {
+                (Some(units), Some(act)) if l.class_name == "Dense" => {
+                    let no_bias = if l.config.get("use_bias") == Some(&Value::Bool(false)) { " no bias" } else { "" };
+                    format!("{}({units} {act}{no_bias})", l.name)
+                }
+                _ => format!("{}({} {})", l.name, l.class_name, Value::Object(l.config.clone())),
+            })
             .collect();
         format!("input {} -> {}", self.input_width, layers.join(" -> "))
     }
@@ -91,14 +102,11 @@ impl Architecture {
             .layers
             .iter()
             .map(|l| {
-                json!({
-                    "name": l.name,
-                    "units": l.units,
-                    "activation": l.activation.name(),
-                    "use_bias": l.use_bias,
-                    "kernel_initializer": init_to_json(&l.kernel_initializer),
-                    "bias_initializer": init_to_json(&l.bias_initializer),
-                })
+                let mut obj = Map::new();
+                obj.insert("class_name".into(), Value::String(l.class_name.clone()));
+                obj.insert("name".into(), Value::String(l.name.clone()));
+                obj.extend(l.config.iter().map(|(k, v)| (k.clone(), v.clone())));
+                Value::Object(obj)
             })
             .collect();
         json!({
@@ -110,7 +118,8 @@ impl Architecture {
         .to_string()
     }
 
-    /// Parses and checks the architecture JSON.
+    /// Parses and checks the architecture JSON (each layer's configuration is checked when the
+    /// layer is made, by [`build`](Self::build)).
     pub fn from_json(text: &str) -> Result<Self, ModelFileError> {
         let bad = |what: String| model_err(format!("{ARCHITECTURE_KEY}: {what}"));
         let value: Value = serde_json::from_str(text).map_err(|e| bad(format!("not valid JSON: {e}")))?;
@@ -137,8 +146,6 @@ impl Architecture {
         for (i, layer) in layers.iter().enumerate() {
             let bad = |what: String| bad(format!("layer {i}: {what}"));
             let l = layer.as_object().ok_or_else(|| bad("not an object".into()))?;
-            only_keys(l, &["name", "units", "activation", "use_bias", "kernel_initializer", "bias_initializer"])
-                .map_err(|k| bad(format!("unknown key {k:?}")))?;
             let name = match l.get("name") {
                 Some(Value::String(s)) if !s.is_empty() => s.clone(),
                 _ => return Err(bad("\"name\" must be a non-empty string".into())),
@@ -146,35 +153,28 @@ impl Architecture {
             if !names.insert(name.clone()) {
                 return Err(bad(format!("the name {name:?} is used by an earlier layer")));
             }
-            let units = positive(l.get("units")).ok_or_else(|| bad("\"units\" must be a positive integer".into()))?;
-            let activation = match l.get("activation") {
-                Some(Value::String(s)) => s.parse::<Activation>().map_err(bad)?,
-                _ => return Err(bad("\"activation\" must be a string".into())),
+            let class_name = match l.get("class_name") {
+                None => "Dense".to_string(),
+                Some(Value::String(s)) => s.clone(),
+                Some(_) => return Err(bad("\"class_name\" must be a string".into())),
             };
-            let use_bias = l.get("use_bias").and_then(Value::as_bool).ok_or_else(|| bad("\"use_bias\" must be true or false".into()))?;
-            let init = |key: &str, default: Init| match l.get(key) {
-                None => Ok(default),
-                Some(v) => init_from_json(v).map_err(|e| bad(format!("{key}: {e}"))),
-            };
-            let kernel_initializer = init("kernel_initializer", Init::GlorotUniform)?;
-            let bias_initializer = init("bias_initializer", Init::Zeros)?;
-            specs.push(LayerSpec { name, units, activation, use_bias, kernel_initializer, bias_initializer });
+            let config = l.iter().filter(|(k, _)| *k != "name" && *k != "class_name").map(|(k, v)| (k.clone(), v.clone())).collect();
+            specs.push(LayerSpec { class_name, name, config });
         }
         Ok(Architecture { dtype, input_width, layers: specs })
     }
 
-    /// Every parameter's name and shape, in slot order.
-    pub fn parameter_shapes(&self) -> Vec<(String, Vec<usize>)> {
-        let mut out = Vec::new();
-        let mut width = self.input_width;
-        for l in &self.layers {
-            out.push((format!("{}/kernel", l.name), vec![width, l.units]));
-            if l.use_bias {
-                out.push((format!("{}/bias", l.name), vec![l.units]));
-            }
-            width = l.units;
+    /// The network the architecture describes, its layers made by `registry`, with the weights'
+    /// names and shapes but no values yet (nothing is allocated before the file's tensors are
+    /// checked against them; then `fill_parameters`).
+    pub fn build<T: Float>(&self, registry: &LayerRegistry<T>) -> Result<Sequential<T>, ModelFileError> {
+        let bad = |i: usize, what: String| model_err(format!("{ARCHITECTURE_KEY}: layer {i}: {what}"));
+        let mut layers = Vec::with_capacity(self.layers.len());
+        for (i, l) in self.layers.iter().enumerate() {
+            let layer = registry.from_config(&l.class_name, &Value::Object(l.config.clone())).map_err(|e| bad(i, e))?;
+            layers.push((layer, Some(l.name.clone())));
         }
-        out
+        Sequential::build_named(self.input_width, layers, 0, true).map_err(|e| model_err(format!("{ARCHITECTURE_KEY}: {e}")))
     }
 }
 
@@ -187,33 +187,6 @@ fn only_keys<'a>(obj: &'a Map<String, Value>, allowed: &[&str]) -> Result<(), &'
         Some(k) => Err(k),
         None => Ok(()),
     }
-}
-
-fn init_to_json(init: &Init) -> Value {
-    match *init {
-        Init::Constant(value) => json!({ "name": "constant", "value": value }),
-        Init::RandomNormal { mean, stddev } => json!({ "name": "random_normal", "mean": mean, "stddev": stddev }),
-        Init::RandomUniform { minval, maxval } => json!({ "name": "random_uniform", "minval": minval, "maxval": maxval }),
-        ref other => json!({ "name": other.name() }),
-    }
-}
-
-fn init_from_json(v: &Value) -> Result<Init, String> {
-    let obj = v.as_object().ok_or("must be an object with a \"name\"")?;
-    let name = obj.get("name").and_then(Value::as_str).ok_or("\"name\" must be a string")?;
-    let num = |key: &str| -> Result<f64, String> {
-        obj.get(key).and_then(Value::as_f64).ok_or_else(|| format!("{name} needs a number {key:?}"))
-    };
-    let (init, keys): (Init, &[&str]) = match name {
-        "constant" => (Init::Constant(num("value")?), &["name", "value"]),
-        "random_normal" => (Init::RandomNormal { mean: num("mean")?, stddev: num("stddev")? }, &["name", "mean", "stddev"]),
-        "random_uniform" => {
-            (Init::RandomUniform { minval: num("minval")?, maxval: num("maxval")? }, &["name", "minval", "maxval"])
-        }
-        other => (Init::from_name(other).ok_or_else(|| format!("unknown initializer {other:?}"))?, &["name"]),
-    };
-    only_keys(obj, keys).map_err(|k| format!("unknown key {k:?} for {name}"))?;
-    Ok(init)
 }
 
 /// The metadata of a model file: the user's keys (checked) plus tapegrad's.
@@ -238,7 +211,8 @@ pub fn model_to_bytes<T: Float>(net: &Sequential<T>, metadata: &BTreeMap<String,
     let meta = model_metadata(net, metadata)
         .map_err(|problem| ModelFileError::Save { path: super::error::BYTES.into(), problem })?;
     let named = net.named_parameters();
-    tensors_to_bytes(&named, &meta)
+    let refs: Vec<(&str, &Tensor<T>)> = named.iter().map(|(n, t)| (*n, t)).collect();
+    tensors_to_bytes(&refs, &meta)
 }
 
 /// Saves `net` to `path` as safetensors: each weight under its Keras-style name (`dense/kernel`
@@ -275,17 +249,27 @@ pub fn save_model<T: Float>(
 
 /// Loads a model saved by [`save_model`] (or [`save_checkpoint`](super::save_checkpoint)),
 /// rebuilding the network from the file's architecture metadata: no code has to describe it.
-/// Weights stored as `F32` or `F64` load into either `T` (`F64` into `f32` rounds).
+/// Weights stored as `F32` or `F64` load into either `T` (`F64` into `f32` rounds). Files of
+/// format 1 (written before layers became a trait) load as they are. Layers of your own need
+/// [`load_model_with`] and a registry that knows them.
 ///
 /// # Errors
 /// A one-line [`ModelFileError`]: `Io` when the file cannot be read; `Format` for an empty,
 /// truncated or corrupted file or one that is not safetensors; `Model` for missing or invalid
-/// architecture metadata, a missing, extra or wrongly shaped tensor, or a tensor whose dtype is not
-/// the architecture's.
+/// architecture metadata, an unknown layer class, a missing, extra or wrongly shaped tensor, or a
+/// tensor whose dtype is not the architecture's.
 pub fn load_model<T: Float>(path: impl AsRef<Path>) -> Result<SavedModel<T>, ModelFileError> {
+    load_model_with(path, &LayerRegistry::new())
+}
+
+/// [`load_model`] with the layer constructors of `registry` (Keras' `custom_objects`).
+///
+/// # Errors
+/// As [`load_model`].
+pub fn load_model_with<T: Float>(path: impl AsRef<Path>, registry: &LayerRegistry<T>) -> Result<SavedModel<T>, ModelFileError> {
     let path = path.as_ref();
     let file = SafeTensors::read(path)?;
-    model_from_safetensors(&file).map_err(|e| e.at(path))
+    model_from_safetensors(&file, registry).map_err(|e| e.at(path))
 }
 
 /// As [`load_model`], from the bytes of a file.
@@ -293,74 +277,69 @@ pub fn load_model<T: Float>(path: impl AsRef<Path>) -> Result<SavedModel<T>, Mod
 /// # Errors
 /// As [`load_model`], with the path `"<bytes>"`.
 pub fn model_from_bytes<T: Float>(bytes: Vec<u8>) -> Result<SavedModel<T>, ModelFileError> {
-    model_from_safetensors(&SafeTensors::from_bytes(bytes)?)
+    model_from_bytes_with(bytes, &LayerRegistry::new())
+}
+
+/// As [`load_model_with`], from the bytes of a file.
+///
+/// # Errors
+/// As [`load_model`], with the path `"<bytes>"`.
+pub fn model_from_bytes_with<T: Float>(bytes: Vec<u8>, registry: &LayerRegistry<T>) -> Result<SavedModel<T>, ModelFileError> {
+    model_from_safetensors(&SafeTensors::from_bytes(bytes)?, registry)
 }
 
 /// Rebuilds the model of a validated file.
-pub(crate) fn model_from_safetensors<T: Float>(file: &SafeTensors) -> Result<SavedModel<T>, ModelFileError> {
-    let (net, arch) = network_from_safetensors(file)?;
+pub(crate) fn model_from_safetensors<T: Float>(file: &SafeTensors, registry: &LayerRegistry<T>) -> Result<SavedModel<T>, ModelFileError> {
+    let arch = architecture_of(file)?;
+    let mut net = arch.build(registry)?;
+    let weights = read_weights::<T>(file, &arch, &net)?;
+    net.fill_parameters(&weights);
     let metadata = file.metadata().iter().filter(|(k, _)| !k.starts_with(RESERVED_PREFIX)).map(|(k, v)| (k.clone(), v.clone())).collect();
     Ok(SavedModel { model: net, metadata, dtype: arch.dtype })
 }
 
-/// The network and architecture of a validated file. Tensors under `optimizer/` are allowed only
-/// in a checkpoint (checked by the checkpoint loader).
-pub(crate) fn network_from_safetensors<T: Float>(file: &SafeTensors) -> Result<(Sequential<T>, Architecture), ModelFileError> {
+/// The checked architecture of a file of a format this version reads.
+pub(crate) fn architecture_of(file: &SafeTensors) -> Result<Architecture, ModelFileError> {
     let meta = file.metadata();
     let text = meta.get(ARCHITECTURE_KEY).ok_or_else(|| {
         model_err(format!("no {ARCHITECTURE_KEY:?} metadata: the file holds tensors but no tapegrad model description"))
     })?;
     match meta.get(FORMAT_KEY).map(String::as_str) {
-        Some(FORMAT_VERSION) | None => {}
-        Some(v) => return Err(model_err(format!("{FORMAT_KEY} is {v:?}; this tapegrad reads version {FORMAT_VERSION}"))),
+        Some("1") | Some(FORMAT_VERSION) | None => {}
+        Some(v) => {
+            return Err(model_err(format!(
+                "{FORMAT_KEY} is {v:?}; this tapegrad reads versions 1 and {FORMAT_VERSION} (save it again with the tapegrad that wrote it, in format {FORMAT_VERSION})"
+            )))
+        }
     }
-    let arch = Architecture::from_json(text)?;
-    let shapes = arch.parameter_shapes();
-    let is_checkpoint = meta.contains_key(super::checkpoint::CHECKPOINT_KEY);
-    let expected: HashSet<&str> = shapes.iter().map(|(n, _)| n.as_str()).collect();
-    if let Some(extra) = file
-        .tensors()
-        .iter()
-        .find(|t| {
-            let state = is_checkpoint && t.name.starts_with(super::checkpoint::OPTIMIZER_PREFIX);
-            !state && !expected.contains(t.name.as_str())
-        })
-    {
+    Architecture::from_json(text)
+}
+
+/// The file's weights for `net` (built from `arch`), in slot order, each checked for name, dtype
+/// and shape. Tensors under `optimizer/` are allowed only in a checkpoint (checked by its loader).
+pub(crate) fn read_weights<T: Float>(file: &SafeTensors, arch: &Architecture, net: &Sequential<T>) -> Result<Vec<Tensor<T>>, ModelFileError> {
+    let infos = net.store().infos();
+    let is_checkpoint = file.metadata().contains_key(super::checkpoint::CHECKPOINT_KEY);
+    let expected: HashSet<&str> = infos.iter().map(|i| i.name.as_str()).collect();
+    if let Some(extra) = file.tensors().iter().find(|t| {
+        let state = is_checkpoint && t.name.starts_with(super::checkpoint::OPTIMIZER_PREFIX);
+        !state && !expected.contains(t.name.as_str())
+    }) {
         return Err(model_err(format!("tensor {:?} is not a weight of the described architecture", extra.name)));
     }
-    let mut params: Vec<Tensor<T>> = Vec::with_capacity(shapes.len());
-    for (name, shape) in &shapes {
+    let mut params: Vec<Tensor<T>> = Vec::with_capacity(infos.len());
+    for i in infos {
+        let (name, shape) = (&i.name, &i.shape[..]);
         let info = file
             .info(name)
             .ok_or_else(|| model_err(format!("tensor {name:?} is missing (the architecture needs shape {shape:?})")))?;
         if info.dtype != arch.dtype {
             return Err(model_err(format!("tensor {name:?} has dtype {} but the architecture says {}", info.dtype, arch.dtype)));
         }
-        if &info.shape != shape {
-            return Err(model_err(format!(
-                "tensor {name:?} has shape {:?} but the architecture needs {shape:?}",
-                info.shape
-            )));
+        if info.shape != shape {
+            return Err(model_err(format!("tensor {name:?} has shape {:?} but the architecture needs {shape:?}", info.shape)));
         }
         params.push(file.tensor::<T>(name)?);
     }
-    let layers = arch
-        .layers
-        .iter()
-        .map(|l| {
-            Dense::new(l.units)
-                .activation(l.activation)
-                .use_bias(l.use_bias)
-                .name(l.name.clone())
-                .kernel_initializer(l.kernel_initializer)
-                .bias_initializer(l.bias_initializer)
-        })
-        .collect();
-    // The architecture was checked (positive widths), and every weight exists with its shape, so
-    // building cannot panic; the drawn weights are replaced at once.
-    let mut net = Sequential::<T>::with_seed(arch.input_width, layers, 0);
-    for (slot, p) in net.parameters_mut().iter_mut().zip(params) {
-        *slot = p;
-    }
-    Ok((net, arch))
+    Ok(params)
 }

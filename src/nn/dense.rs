@@ -1,9 +1,14 @@
-//! The fully connected layer's configuration.
+//! The fully connected layer.
 
+use super::layer::{config_object, Builder, Ctx, Layer};
 use super::{Activation, Init};
+use crate::tape::{Param, Var};
+use crate::tensor::Float;
+use serde_json::{json, Value};
 
 /// A fully connected layer, `activation(x @ kernel + bias)`, configured like Keras' `Dense`.
-/// It holds no weights itself: [`Sequential`](super::Sequential) builds them from the input width.
+/// It holds its configuration and, once built by a [`Sequential`](super::Sequential), the handles
+/// of its `kernel` `(inputs, units)` and `bias` `(units,)` in the model's parameter store.
 ///
 /// ```
 /// use tapegrad::nn::{Activation, Dense, Init};
@@ -18,6 +23,8 @@ pub struct Dense {
     pub(crate) bias_initializer: Init,
     pub(crate) use_bias: bool,
     pub(crate) name: Option<String>,
+    kernel: Option<Param>,
+    bias: Option<Param>,
 }
 
 impl Dense {
@@ -30,6 +37,8 @@ impl Dense {
             bias_initializer: Init::Zeros,
             use_bias: true,
             name: None,
+            kernel: None,
+            bias: None,
         }
     }
     /// The activation applied after the affine map.
@@ -65,4 +74,107 @@ impl Dense {
     pub fn get_activation(&self) -> Activation {
         self.activation
     }
+}
+
+impl<T: Float> Layer<T> for Dense {
+    fn class_name(&self) -> &'static str {
+        "Dense"
+    }
+    fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    fn build(&mut self, input_shape: &[usize], b: &mut Builder<'_, T>) -> Result<Vec<usize>, String> {
+        let &[inputs] = input_shape else {
+            return Err(format!("Dense takes inputs of one axis per sample, got shape {input_shape:?}"));
+        };
+        if self.units == 0 {
+            return Err("has 0 units".into());
+        }
+        self.kernel = Some(b.add_weight("kernel", &[inputs, self.units], self.kernel_initializer, true));
+        self.bias = self.use_bias.then(|| b.add_weight("bias", &[self.units], self.bias_initializer, true));
+        Ok(vec![self.units])
+    }
+    #[track_caller]
+    fn forward<'t>(&self, x: Var<'t, T>, ctx: &mut Ctx<'_, 't, T>) -> Var<'t, T> {
+        let kernel = self.kernel.expect("Dense::forward: the layer is not built");
+        let mut z = x.matmul(ctx.param(kernel));
+        if let Some(b) = self.bias {
+            z = z + ctx.param(b);
+        }
+        self.activation.apply(z)
+    }
+    fn config(&self) -> Value {
+        json!({
+            "units": self.units,
+            "activation": self.activation.name(),
+            "use_bias": self.use_bias,
+            "kernel_initializer": init_to_json(&self.kernel_initializer),
+            "bias_initializer": init_to_json(&self.bias_initializer),
+        })
+    }
+    fn output_activation(&self) -> Option<Activation> {
+        Some(self.activation)
+    }
+}
+
+impl Dense {
+    /// The layer saved by `config` (Keras' `from_config`): `units` (positive), `activation` and
+    /// `use_bias` are required, the initializers default to Keras' (Glorot uniform, zeros).
+    ///
+    /// # Errors
+    /// A missing or invalid key, or an unknown one, named.
+    pub fn from_config(config: &Value) -> Result<Self, String> {
+        let l = config_object(config, &["units", "activation", "use_bias", "kernel_initializer", "bias_initializer"])?;
+        let units = l
+            .get("units")
+            .and_then(Value::as_u64)
+            .and_then(|n| usize::try_from(n).ok())
+            .filter(|&n| n > 0)
+            .ok_or("\"units\" must be a positive integer")?;
+        let activation = match l.get("activation") {
+            Some(Value::String(s)) => s.parse::<Activation>()?,
+            _ => return Err("\"activation\" must be a string".into()),
+        };
+        let use_bias = l.get("use_bias").and_then(Value::as_bool).ok_or("\"use_bias\" must be true or false")?;
+        let init = |key: &str, default: Init| match l.get(key) {
+            None => Ok(default),
+            Some(v) => init_from_json(v).map_err(|e| format!("{key}: {e}")),
+        };
+        Ok(Dense::new(units)
+            .activation(activation)
+            .use_bias(use_bias)
+            .kernel_initializer(init("kernel_initializer", Init::GlorotUniform)?)
+            .bias_initializer(init("bias_initializer", Init::Zeros)?))
+    }
+}
+
+/// An initializer as the model file stores it: `{"name": ...}` plus its numbers.
+pub(crate) fn init_to_json(init: &Init) -> Value {
+    match *init {
+        Init::Constant(value) => json!({ "name": "constant", "value": value }),
+        Init::RandomNormal { mean, stddev } => json!({ "name": "random_normal", "mean": mean, "stddev": stddev }),
+        Init::RandomUniform { minval, maxval } => json!({ "name": "random_uniform", "minval": minval, "maxval": maxval }),
+        ref other => json!({ "name": other.name() }),
+    }
+}
+
+/// The initializer of [`init_to_json`]'s form.
+pub(crate) fn init_from_json(v: &Value) -> Result<Init, String> {
+    let obj = v.as_object().ok_or("must be an object with a \"name\"")?;
+    let name = obj.get("name").and_then(Value::as_str).ok_or("\"name\" must be a string")?;
+    let num = |key: &str| -> Result<f64, String> {
+        obj.get(key).and_then(Value::as_f64).ok_or_else(|| format!("{name} needs a number {key:?}"))
+    };
+    let (init, keys): (Init, &[&str]) = match name {
+        "constant" => (Init::Constant(num("value")?), &["name", "value"]),
+        "random_normal" => (Init::RandomNormal { mean: num("mean")?, stddev: num("stddev")? }, &["name", "mean", "stddev"]),
+        "random_uniform" => {
+            (Init::RandomUniform { minval: num("minval")?, maxval: num("maxval")? }, &["name", "minval", "maxval"])
+        }
+        other => (Init::from_name(other).ok_or_else(|| format!("unknown initializer {other:?}"))?, &["name"]),
+    };
+    if let Some(k) = obj.keys().find(|k| !keys.contains(&k.as_str())) {
+        return Err(format!("unknown key {k:?} for {name}"));
+    }
+    Ok(init)
 }

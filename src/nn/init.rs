@@ -138,7 +138,7 @@ fn uniform<T: Float, R: Rng + ?Sized>(n: usize, limit: f64, rng: &mut R) -> Vec<
 }
 
 /// One standard normal draw (Box-Muller; the second value is dropped to keep the draw count simple).
-fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
+pub(crate) fn standard_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     let u1: f64 = 1.0 - rng.gen::<f64>();
     let u2: f64 = rng.gen::<f64>();
     (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()

@@ -1,5 +1,8 @@
 //! Layers, activations, initializers and the `Sequential` model.
 //!
+//! Every layer implements [`Layer`]; a [`Sequential`] holds any of them (`Box<dyn Layer<T>>`)
+//! and owns all their weights in one [`ParamStore`](crate::tape::ParamStore).
+//!
 //! ```
 //! use tapegrad::nn::{Activation, Dense, Init, Sequential};
 //! let model = Sequential::<f64>::with_seed(2, vec![
@@ -11,12 +14,25 @@
 //! ```
 
 mod activation;
+mod builtin;
+mod constraints;
 mod dense;
 mod init;
+mod layer;
+mod noise;
+mod normalization;
+mod regularizers;
 mod sequential;
 mod summary;
 
 pub use activation::Activation;
+pub use builtin::ActivityRegularization;
 pub use dense::Dense;
 pub use init::Init;
-pub use sequential::{ParamVars, Sequential};
+pub use layer::{ArgumentError, Builder, Ctx, IntoLayer, Layer, LayerClone, LayerRegistry};
+pub use noise::{Dropout, GaussianDropout, GaussianNoise};
+pub use sequential::{Output, ParamVars, Sequential};
+pub(crate) use sequential::Lent;
+pub use constraints::{Constraint, ConstraintError, NORM_EPSILON};
+pub use normalization::{batch_norm, layer_norm, BatchNormConfig, BatchNormOutput, LayerNormConfig};
+pub use regularizers::{OrthogonalMode, Regularizer, RegularizerError};

@@ -1,27 +1,42 @@
-//! A stack of dense layers with its parameters.
+//! A stack of layers and the one store of their parameters.
 
-use super::{Activation, Dense};
-use crate::tape::{Tape, Var};
+use super::layer::{snake_case, Builder, Ctx, Layer};
+use super::Activation;
+use crate::tape::{Gradients, Param, ParamStore, Tape, Var};
 use crate::tensor::{Float, Tensor};
 use rand::{rngs::StdRng, SeedableRng};
 use smallvec::SmallVec;
+use std::collections::HashMap;
+use std::ops::Range;
 
-/// One built layer: its configuration, name, input width and parameter slots.
+/// One built layer: the layer, its name, its input and output shapes and its parameters' handles.
 #[derive(Clone, Debug)]
-pub(crate) struct Built {
-    pub config: Dense,
+pub(crate) struct Built<T: Float> {
+    pub layer: Box<dyn Layer<T>>,
     pub name: String,
-    pub input_width: usize,
-    pub kernel: usize,
-    pub bias: Option<usize>,
+    pub output_shape: Vec<usize>,
+    pub params: Range<usize>,
 }
 
 /// Parameter handles recorded on a tape, one per parameter slot (inline up to 16).
 pub type ParamVars<'t, T> = SmallVec<[Var<'t, T>; 16]>;
 
-/// Layers applied in order, like Keras' `Sequential`, with every weight held outside the tape as a
-/// [`Tensor`]. Parameters are numbered in layer order (kernel, then bias) and named as Keras names
-/// them: `dense/kernel`, `dense/bias`, `dense_1/kernel`, ...
+/// What a forward pass of the whole model gives: the output, and the extra loss terms and state
+/// updates its layers asked for.
+#[derive(Debug)]
+pub struct Output<'t, T: Float> {
+    /// The model's output.
+    pub output: Var<'t, T>,
+    /// Terms to add to the loss (activity penalties, weight penalties), in training and in
+    /// evaluation alike, as Keras adds them to `loss` and `val_loss`.
+    pub losses: Vec<Var<'t, T>>,
+    /// Non-trainable weights and their new values, applied after a training step.
+    pub updates: Vec<(Param, Var<'t, T>)>,
+}
+
+/// Layers applied in order, like Keras' `Sequential`, owning every weight in one
+/// [`ParamStore`]. Layers are named as Keras names them (`dense`, `dense_1`, `dropout`, ...) and
+/// their parameters `dense/kernel`, `dense/bias`, ...; parameters are numbered in layer order.
 ///
 /// ```
 /// use tapegrad::nn::{Activation, Dense, Sequential};
@@ -38,51 +53,77 @@ pub type ParamVars<'t, T> = SmallVec<[Var<'t, T>; 16]>;
 #[derive(Clone, Debug)]
 pub struct Sequential<T: Float> {
     input_width: usize,
-    layers: Vec<Built>,
-    params: Vec<Tensor<T>>,
-    names: Vec<String>,
+    layers: Vec<Built<T>>,
+    store: ParamStore<T>,
 }
 
 impl<T: Float> Sequential<T> {
     /// Builds the layers for inputs of `input_width` features, drawing the weights from a fresh
     /// random seed (use [`with_seed`](Self::with_seed) to repeat a run).
     #[track_caller]
-    pub fn new(input_width: usize, layers: Vec<Dense>) -> Self {
+    pub fn new<L: Into<Box<dyn Layer<T>>>>(input_width: usize, layers: Vec<L>) -> Self {
         Self::with_seed(input_width, layers, rand::random())
     }
 
     /// Builds the layers with weights drawn from `StdRng::seed_from_u64(seed)`, in layer order
-    /// (kernel, then bias): the same seed gives the same model.
-    /// Panics (naming the layer) when the input width or a layer's units is zero.
+    /// (kernel, then bias): the same seed gives the same model. Mix layer types with the
+    /// [`layers!`](crate::layers) macro: `layers![Dense::new(8), Dropout::new(0.5), Dense::new(1)]`.
+    /// Panics (naming the layer) when the input width is zero or a layer cannot be built.
     #[track_caller]
-    pub fn with_seed(input_width: usize, layers: Vec<Dense>, seed: u64) -> Self {
-        assert!(input_width > 0, "Sequential: the input width must be at least 1");
-        let mut rng = StdRng::seed_from_u64(seed);
-        let mut built = Vec::with_capacity(layers.len());
-        let mut params = Vec::new();
-        let mut names = Vec::new();
-        let mut width = input_width;
-        for (i, config) in layers.into_iter().enumerate() {
-            let name = config
-                .name
-                .clone()
-                .unwrap_or_else(|| if i == 0 { "dense".to_string() } else { format!("dense_{i}") });
-            assert!(config.units > 0, "Sequential: layer {i} ('{name}') has 0 units");
-            let kernel = params.len();
-            params.push(config.kernel_initializer.sample::<T, _>(&[width, config.units], &mut rng));
-            names.push(format!("{name}/kernel"));
-            let bias = if config.use_bias {
-                params.push(config.bias_initializer.sample::<T, _>(&[config.units], &mut rng));
-                names.push(format!("{name}/bias"));
-                Some(kernel + 1)
-            } else {
-                None
-            };
-            let units = config.units;
-            built.push(Built { config, name, input_width: width, kernel, bias });
-            width = units;
+    pub fn with_seed<L: Into<Box<dyn Layer<T>>>>(input_width: usize, layers: Vec<L>, seed: u64) -> Self {
+        match Self::try_with_seed(input_width, layers, seed) {
+            Ok(net) => net,
+            Err(e) => panic!("Sequential: {e}"),
         }
-        Sequential { input_width, layers: built, params, names }
+    }
+
+    /// [`with_seed`](Self::with_seed) returning the problem instead of panicking.
+    ///
+    /// # Errors
+    /// A zero input width, two layers with one name, or a layer whose `build` refuses its input.
+    pub fn try_with_seed<L: Into<Box<dyn Layer<T>>>>(input_width: usize, layers: Vec<L>, seed: u64) -> Result<Self, String> {
+        Self::build_named(input_width, layers.into_iter().map(|l| (l.into(), None)).collect(), seed, false)
+    }
+
+    /// Builds the layers, each under the given name or, for `None`, its own or Keras' default.
+    /// A `dry` build records the weights' names and shapes without values: the caller then
+    /// checks them against a file and sets them with [`fill_parameters`](Self::fill_parameters).
+    pub(crate) fn build_named(input_width: usize, layers: Vec<(Box<dyn Layer<T>>, Option<String>)>, seed: u64, dry: bool) -> Result<Self, String> {
+        if input_width == 0 {
+            return Err("the input width must be at least 1".into());
+        }
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut store = ParamStore::new();
+        let mut built: Vec<Built<T>> = Vec::with_capacity(layers.len());
+        let mut counters: HashMap<String, usize> = HashMap::new();
+        let mut shape = vec![input_width];
+        for (i, (mut layer, given)) in layers.into_iter().enumerate() {
+            let name = match given.as_deref().or(layer.name()) {
+                Some(n) => n.to_string(),
+                None => {
+                    let base = snake_case(layer.class_name());
+                    let k = counters.entry(base.clone()).or_insert(0);
+                    *k += 1;
+                    if *k == 1 {
+                        base
+                    } else {
+                        format!("{base}_{}", *k - 1)
+                    }
+                }
+            };
+            if built.iter().any(|b| b.name == name) {
+                return Err(format!("layer {i} ('{name}'): the name is used by an earlier layer"));
+            }
+            let first = store.len();
+            let mut b = Builder { store: &mut store, rng: &mut rng, layer: &name, dry, overflow: None };
+            let out = layer.build(&shape, &mut b).map_err(|e| format!("layer {i} ('{name}') {e}"))?;
+            if let Some(e) = b.overflow {
+                return Err(format!("layer {i} ('{name}'): {e}"));
+            }
+            built.push(Built { layer, name, output_shape: out.clone(), params: first..store.len() });
+            shape = out;
+        }
+        Ok(Sequential { input_width, layers: built, store })
     }
 
     /// Number of input features.
@@ -92,74 +133,194 @@ impl<T: Float> Sequential<T> {
 
     /// Number of outputs of the last layer (the input width for an empty model).
     pub fn output_width(&self) -> usize {
-        self.layers.last().map_or(self.input_width, |l| l.config.units)
+        self.layers.last().map_or(self.input_width, |l| l.output_shape.iter().product())
     }
 
-    /// The layers' configurations, in order.
-    pub fn layers(&self) -> impl Iterator<Item = &Dense> + '_ {
-        self.layers.iter().map(|l| &l.config)
+    /// The layers, in order (downcast one with `layer.downcast_ref::<Dense>()`).
+    pub fn layers(&self) -> impl Iterator<Item = &dyn Layer<T>> + '_ {
+        self.layers.iter().map(|l| &*l.layer)
     }
 
-    /// The last layer's activation (`Linear` for an empty model).
+    /// The layers' names, in order.
+    pub fn layer_names(&self) -> impl Iterator<Item = &str> + '_ {
+        self.layers.iter().map(|l| l.name.as_str())
+    }
+
+    /// The activation of the last layer that names one (`Linear` if none does).
     pub fn output_activation(&self) -> Activation {
-        self.layers.last().map_or(Activation::Linear, |l| l.config.activation)
+        self.layers.iter().rev().find_map(|l| l.layer.output_activation()).unwrap_or(Activation::Linear)
     }
 
-    pub(crate) fn built(&self) -> &[Built] {
+    pub(crate) fn built(&self) -> &[Built<T>] {
         &self.layers
     }
 
-    /// Every parameter, in slot order.
-    pub fn parameters(&self) -> &[Tensor<T>] {
-        &self.params
+    /// The store holding every weight.
+    pub fn store(&self) -> &ParamStore<T> {
+        &self.store
     }
 
-    /// Every parameter, mutable (to set weights by hand).
-    pub fn parameters_mut(&mut self) -> &mut [Tensor<T>] {
-        &mut self.params
+    /// Every parameter as a tensor (a copy), in slot order.
+    pub fn parameters(&self) -> Vec<Tensor<T>> {
+        self.store.handles().map(|p| self.store.tensor(p)).collect()
     }
 
-    /// `(name, tensor)` for every parameter, in slot order.
-    pub fn named_parameters(&self) -> Vec<(&str, &Tensor<T>)> {
-        self.names.iter().map(String::as_str).zip(&self.params).collect()
+    /// Every parameter's values, writable in place (to set weights by hand), in slot order.
+    pub fn parameters_mut(&mut self) -> Vec<&mut [T]> {
+        self.store.values_mut()
     }
 
-    /// The parameter called `name` (e.g. `"dense_1/bias"`).
-    pub fn parameter(&self, name: &str) -> Option<&Tensor<T>> {
-        self.names.iter().position(|n| n == name).map(|i| &self.params[i])
+    /// `(name, tensor)` for every parameter (copies), in slot order.
+    pub fn named_parameters(&self) -> Vec<(&str, Tensor<T>)> {
+        self.store.infos().iter().zip(self.store.handles()).map(|(i, p)| (i.name.as_str(), self.store.tensor(p))).collect()
     }
 
-    /// Total number of weights.
+    /// The parameter called `name` (e.g. `"dense_1/bias"`), copied.
+    pub fn parameter(&self, name: &str) -> Option<Tensor<T>> {
+        self.store.infos().iter().position(|i| i.name == name).map(|i| self.store.tensor(Param(i)))
+    }
+
+    /// Sets every parameter from `values` (in slot order).
+    /// Panics when the count or a shape differs.
+    #[track_caller]
+    pub fn set_parameters(&mut self, values: &[Tensor<T>]) {
+        assert_eq!(values.len(), self.store.len(), "Sequential::set_parameters: {} tensors for {} parameters", values.len(), self.store.len());
+        for (i, v) in values.iter().enumerate() {
+            let info = &self.store.infos()[i];
+            assert_eq!(v.shape(), &info.shape[..], "Sequential::set_parameters: {} has shape {:?}, got {:?}", info.name, &info.shape[..], v.shape());
+            self.store.get_mut(Param(i)).copy_from_slice(v.data());
+        }
+    }
+
+    /// Sets every parameter of a dry build from `values` (in slot order, shapes checked by the caller).
+    pub(crate) fn fill_parameters(&mut self, values: &[Tensor<T>]) {
+        let mut all = Vec::with_capacity(self.store.count());
+        for v in values {
+            all.extend_from_slice(v.data());
+        }
+        self.store.fill(all);
+    }
+
+    /// Total number of weights (trainable and not).
     pub fn count_params(&self) -> usize {
-        self.params.iter().map(Tensor::len).sum()
+        self.store.count()
     }
 
-    /// Records every parameter on `tape` as a tracked leaf, in slot order.
+    /// Records every parameter on `tape` as a leaf (trainable ones tracked), in slot order.
     pub fn record_parameters<'t>(&self, tape: &'t Tape<T>) -> ParamVars<'t, T> {
-        self.params.iter().map(|p| tape.leaf(p.shape(), p.data(), true)).collect()
+        self.store
+            .infos()
+            .iter()
+            .zip(self.store.handles())
+            .map(|(i, p)| tape.leaf(&i.shape, self.store.get(p), i.trainable))
+            .collect()
     }
 
-    /// The model applied to `x` (shape `(batch, input_width)`), with parameters recorded fresh on
-    /// the tape; use it to put the model into your own expressions.
+    /// The model applied to `x` (shape `(batch, input_width)`) in inference mode, with parameters
+    /// recorded fresh on the tape; use it to put the model into your own expressions.
     #[track_caller]
     pub fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Var<'t, T> {
         let params = self.record_parameters(tape);
         self.forward_with(&params, x)
     }
 
-    /// The model applied to `x` with parameters already recorded by
+    /// The model applied to `x` in inference mode with parameters already recorded by
     /// [`record_parameters`](Self::record_parameters) (so their gradients can be read afterwards).
     #[track_caller]
     pub fn forward_with<'t>(&self, params: &[Var<'t, T>], x: Var<'t, T>) -> Var<'t, T> {
-        assert_eq!(params.len(), self.params.len(), "Sequential::forward_with: expected {} parameters", self.params.len());
-        let mut h = x;
-        for layer in &self.layers {
-            let mut z = h.matmul(params[layer.kernel]);
-            if let Some(b) = layer.bias {
-                z = z + params[b];
+        self.call(params, x, false, None).output
+    }
+
+    /// The model applied to `x` with `params` (in slot order), in training mode or not, drawing
+    /// random layers from `rng`: the output with the loss terms and state updates the layers
+    /// asked for (Keras' `model(x, training=...)` and `model.losses`).
+    #[track_caller]
+    pub fn call<'t>(&self, params: &[Var<'t, T>], x: Var<'t, T>, training: bool, rng: Option<&mut StdRng>) -> Output<'t, T> {
+        assert_eq!(params.len(), self.store.len(), "Sequential::call: expected {} parameters, got {}", self.store.len(), params.len());
+        run(&self.layers, params, x, training, rng)
+    }
+
+    /// Lends the parameters to `tape` as its parameter region until the loan drops.
+    pub(crate) fn lend<'a>(&'a mut self, tape: &'a mut Tape<T>) -> Lent<'a, T> {
+        tape.lend_params(&mut self.store);
+        Lent { net: &self.layers, store: &mut self.store, tape }
+    }
+}
+
+/// Runs `layers` on `x`, then gathers their penalties.
+#[track_caller]
+fn run<'t, T: Float>(layers: &[Built<T>], params: &[Var<'t, T>], x: Var<'t, T>, training: bool, rng: Option<&mut StdRng>) -> Output<'t, T> {
+    let mut ctx = Ctx { params, training, rng, losses: Vec::new(), updates: Vec::new() };
+    let mut h = x;
+    for l in layers {
+        h = l.layer.forward(h, &mut ctx);
+    }
+    // Keras counts every penalty in evaluation too (`val_loss` includes them).
+    for l in layers {
+        let extra = l.layer.penalties(&ctx);
+        ctx.losses.extend(extra);
+    }
+    Output { output: h, losses: ctx.losses, updates: ctx.updates }
+}
+
+/// A model whose parameters are lent to a tape (the training loop's view): forward passes read
+/// them in place, the optimizer updates them in place, and dropping the loan gives them back.
+pub(crate) struct Lent<'a, T: Float> {
+    net: &'a [Built<T>],
+    store: &'a mut ParamStore<T>,
+    tape: &'a mut Tape<T>,
+}
+
+impl<T: Float> Drop for Lent<'_, T> {
+    fn drop(&mut self) {
+        self.tape.return_params(self.store);
+    }
+}
+
+impl<T: Float> Lent<'_, T> {
+    /// The tape holding the parameters.
+    pub fn tape(&self) -> &Tape<T> {
+        self.tape
+    }
+
+    /// Forgets the last recording, keeping the parameters.
+    pub fn clear(&mut self) {
+        self.tape.clear();
+    }
+
+    /// The parameters as `Var`s, in slot order.
+    pub fn params(&self) -> ParamVars<'_, T> {
+        self.tape.region_vars()
+    }
+
+    /// The layers run on `x`, as [`Sequential::call`].
+    #[track_caller]
+    pub fn call<'t>(&'t self, params: &[Var<'t, T>], x: Var<'t, T>, training: bool, rng: Option<&mut StdRng>) -> Output<'t, T> {
+        run(self.net, params, x, training, rng)
+    }
+
+    /// Calls `f(slot, values, gradient)` for every trainable parameter, its values writable in
+    /// place where they lie on the tape.
+    pub fn update_trainable<'t>(&'t self, params: &[Var<'t, T>], grads: &Gradients<'t, T>, mut f: impl FnMut(usize, &mut [T], &[T])) {
+        for (slot, info) in self.store_infos().iter().enumerate() {
+            if info.trainable {
+                let g = &grads[params[slot]];
+                f(slot, &mut self.tape.param_values_mut()[info.offset..info.offset + info.len], g);
             }
-            h = layer.config.activation.apply(z);
         }
-        h
+    }
+
+    /// Writes each update's value into its (non-trainable) parameter.
+    pub fn apply_updates(&self, updates: &[(Param, Var<'_, T>)]) {
+        for (p, v) in updates {
+            let info = &self.store_infos()[p.index()];
+            let new = v.value();
+            assert_eq!(new.len(), info.len, "state update of {}: {} values for {}", info.name, new.len(), info.len);
+            self.tape.param_values_mut()[info.offset..info.offset + info.len].copy_from_slice(new.data());
+        }
+    }
+
+    fn store_infos(&self) -> &[crate::tape::ParamInfo] {
+        self.store.infos()
     }
 }

@@ -45,12 +45,14 @@ impl<T: Float> Sequential<T> {
     /// assert!(table.contains("Total params: 201 (804.00 B)"));
     /// ```
     pub fn summary(&self) -> String {
+        let infos = self.store().infos();
         let rows: Vec<[String; 3]> = self
             .built()
             .iter()
             .map(|l| {
-                let count = l.input_width * l.config.units + if l.bias.is_some() { l.config.units } else { 0 };
-                [format!("{} (Dense)", l.name), format!("(None, {})", l.config.units), thousands(count)]
+                let count: usize = infos[l.params.clone()].iter().map(|i| i.len).sum();
+                let shape: Vec<String> = l.output_shape.iter().map(usize::to_string).collect();
+                [format!("{} ({})", l.name, l.layer.class_name()), format!("(None, {})", shape.join(", ")), thousands(count)]
             })
             .collect();
         let headers = ["Layer (type)", "Output Shape", "Param #"];
@@ -96,10 +98,11 @@ impl<T: Float> Sequential<T> {
         }
         out += &rule('└', '─', '┴', '┘');
         let total = self.count_params();
-        let bytes = total * std::mem::size_of::<T>();
-        let _ = writeln!(out, " Total params: {} ({})", thousands(total), readable_bytes(bytes));
-        let _ = writeln!(out, " Trainable params: {} ({})", thousands(total), readable_bytes(bytes));
-        let _ = writeln!(out, " Non-trainable params: 0 ({})", readable_bytes(0));
+        let trainable: usize = infos.iter().filter(|i| i.trainable).map(|i| i.len).sum();
+        let size = |n: usize| readable_bytes(n * std::mem::size_of::<T>());
+        let _ = writeln!(out, " Total params: {} ({})", thousands(total), size(total));
+        let _ = writeln!(out, " Trainable params: {} ({})", thousands(trainable), size(trainable));
+        let _ = writeln!(out, " Non-trainable params: {} ({})", thousands(total - trainable), size(total - trainable));
         out
     }
 }

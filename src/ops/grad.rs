@@ -24,15 +24,24 @@ impl<'t, T: Float> Var<'t, T> {
     /// ```
     #[track_caller]
     pub fn grad(self, wrt: &[Var<'t, T>]) -> Vec<Var<'t, T>> {
+        assert!(self.len() == 1, "grad: the output must have one element, but it has shape {:?}", &self.shape()[..]);
+        let ones = self.tape().constant(Tensor::ones(&self.shape()));
+        self.grad_seeded(ones, wrt, 0)
+    }
+
+    /// The recorded vector-Jacobian product `seedᵀ d self / d wrt` (differentiable in `seed` as well),
+    /// walking back only through nodes from index `lowest` on: the nodes below are inputs whose
+    /// own inputs the product does not reach (a checkpoint's re-recorded segment starts there).
+    #[track_caller]
+    pub(crate) fn grad_seeded(self, seed: Var<'t, T>, wrt: &[Var<'t, T>], lowest: usize) -> Vec<Var<'t, T>> {
         let tape = self.tape();
         let r = self.index();
-        assert!(self.len() == 1, "grad: the output must have one element, but it has shape {:?}", &self.shape()[..]);
         for w in wrt {
             self.same_tape(w, "grad");
         }
         let mut adj: Vec<Option<Var<'t, T>>> = vec![None; r + 1];
-        adj[r] = Some(tape.constant(Tensor::ones(&self.shape())));
-        for i in (0..=r).rev() {
+        adj[r] = Some(seed);
+        for i in (lowest..=r).rev() {
             let Some(g) = adj[i] else { continue };
             let (op, requires_grad, aux) = {
                 let a = tape.arena.borrow();

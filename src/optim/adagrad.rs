@@ -1,6 +1,6 @@
 //! Adagrad: per-coordinate steps shrinking with the sum of squared gradients.
 
-use super::{base_methods, check_lengths, Base, keras_cast, Optimizer, SlotState, DEFAULT_EPSILON};
+use super::{base_methods, clip_builders, LearningRate, check_lengths, Base, keras_cast, Optimizer, SlotState, DEFAULT_EPSILON};
 use crate::tensor::Float;
 
 /// Keras' `Adagrad`: `acc += g^2`, `w -= lr * g / sqrt(acc + epsilon)`, with `acc` starting at
@@ -31,7 +31,7 @@ impl<T: Float> Default for Adagrad<T> {
 
 impl<T: Float> Adagrad<T> {
     /// Adagrad with the given learning rate and Keras' other defaults.
-    pub fn new(learning_rate: f64) -> Self {
+    pub fn new(learning_rate: impl Into<LearningRate>) -> Self {
         Adagrad {
             base: Base::new(learning_rate),
             initial_accumulator_value: 0.1,
@@ -54,6 +54,7 @@ impl<T: Float> Adagrad<T> {
         self.base.weight_decay = weight_decay;
         self
     }
+    clip_builders!();
 }
 
 impl<T: Float> Optimizer<T> for Adagrad<T> {
@@ -61,7 +62,7 @@ impl<T: Float> Optimizer<T> for Adagrad<T> {
         "adagrad"
     }
     base_methods!();
-    fn update(&mut self, slot: usize, param: &mut [T], grad: &[T]) {
+    fn update_step(&mut self, slot: usize, param: &mut [T], grad: &[T]) {
         check_lengths("Adagrad", slot, param, grad);
         self.base.decay(param);
         let lr = T::from_f64(self.base.learning_rate);
@@ -71,6 +72,12 @@ impl<T: Float> Optimizer<T> for Adagrad<T> {
             *a += g * g;
             *w -= lr * g / (*a + eps).sqrt();
         }
+    }
+    fn keras_config(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = self.base.keras_config("adagrad");
+        m.insert("initial_accumulator_value".into(), self.initial_accumulator_value.into());
+        m.insert("epsilon".into(), self.epsilon.into());
+        m
     }
     fn reset(&mut self) {
         self.base.iterations = 0;

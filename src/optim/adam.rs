@@ -1,6 +1,6 @@
 //! Adam (with the AMSGrad variant) and AdamW.
 
-use super::{base_methods, check_lengths, Base, keras_cast, Optimizer, SlotState, DEFAULT_EPSILON};
+use super::{base_methods, clip_builders, LearningRate, check_lengths, Base, keras_cast, Optimizer, SlotState, DEFAULT_EPSILON};
 use crate::tensor::Float;
 
 /// Keras' `Adam`. At step t: `m += (g - m)(1 - beta_1)`, `v += (g^2 - v)(1 - beta_2)`,
@@ -38,7 +38,7 @@ impl<T: Float> Default for Adam<T> {
 
 impl<T: Float> Adam<T> {
     /// Adam with the given learning rate and Keras' other defaults.
-    pub fn new(learning_rate: f64) -> Self {
+    pub fn new(learning_rate: impl Into<LearningRate>) -> Self {
         Adam {
             base: Base::new(learning_rate),
             beta_1: 0.9,
@@ -76,6 +76,7 @@ impl<T: Float> Adam<T> {
         self.base.weight_decay = weight_decay;
         self
     }
+    clip_builders!();
 }
 
 impl<T: Float> Optimizer<T> for Adam<T> {
@@ -83,7 +84,7 @@ impl<T: Float> Optimizer<T> for Adam<T> {
         self.name
     }
     base_methods!();
-    fn update(&mut self, slot: usize, param: &mut [T], grad: &[T]) {
+    fn update_step(&mut self, slot: usize, param: &mut [T], grad: &[T]) {
         check_lengths("Adam", slot, param, grad);
         self.base.decay(param);
         let t = self.base.iterations.max(1) as f64;
@@ -112,6 +113,14 @@ impl<T: Float> Optimizer<T> for Adam<T> {
             };
             param[i] -= (m[i] * alpha) / (denom_v.sqrt() + eps);
         }
+    }
+    fn keras_config(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = self.base.keras_config(if self.name == "adamw" { "adamw" } else { "adam" });
+        m.insert("beta_1".into(), self.beta_1.into());
+        m.insert("beta_2".into(), self.beta_2.into());
+        m.insert("epsilon".into(), self.epsilon.into());
+        m.insert("amsgrad".into(), self.amsgrad.into());
+        m
     }
     fn reset(&mut self) {
         self.base.iterations = 0;
@@ -149,7 +158,7 @@ impl<T: Float> Default for AdamW<T> {
 
 impl<T: Float> AdamW<T> {
     /// AdamW with the given learning rate, weight decay 0.004 and Adam's other defaults.
-    pub fn new(learning_rate: f64) -> Self {
+    pub fn new(learning_rate: impl Into<LearningRate>) -> Self {
         let mut inner = Adam::new(learning_rate).weight_decay(Some(0.004));
         inner.name = "adamw";
         AdamW(inner)
@@ -174,6 +183,25 @@ impl<T: Float> AdamW<T> {
     pub fn amsgrad(self, amsgrad: bool) -> Self {
         AdamW(self.0.amsgrad(amsgrad))
     }
+    /// Keras' `clipnorm` (see [`Adam::clipnorm`]).
+    #[track_caller]
+    pub fn clipnorm(self, c: f64) -> Self {
+        AdamW(self.0.clipnorm(c))
+    }
+    /// Keras' `clipvalue` (see [`Adam::clipvalue`]).
+    #[track_caller]
+    pub fn clipvalue(self, v: f64) -> Self {
+        AdamW(self.0.clipvalue(v))
+    }
+    /// Keras' `global_clipnorm` (see [`Adam::global_clipnorm`]).
+    #[track_caller]
+    pub fn global_clipnorm(self, c: f64) -> Self {
+        AdamW(self.0.global_clipnorm(c))
+    }
+    /// Sets the clipping directly (see [`Adam::with_clipping`]).
+    pub fn with_clipping(self, clipping: super::Clipping) -> Self {
+        AdamW(self.0.with_clipping(clipping))
+    }
 }
 
 impl<T: Float> Optimizer<T> for AdamW<T> {
@@ -190,10 +218,19 @@ impl<T: Float> Optimizer<T> for AdamW<T> {
         self.0.base.iterations
     }
     fn begin_step(&mut self) {
-        self.0.base.iterations += 1;
+        self.0.base.begin_step();
     }
-    fn update(&mut self, slot: usize, param: &mut [T], grad: &[T]) {
-        self.0.update(slot, param, grad);
+    fn schedule(&self) -> Option<&dyn super::LearningRateSchedule> {
+        self.0.base.schedule.as_deref()
+    }
+    fn clipping(&self) -> super::Clipping {
+        self.0.base.clipping
+    }
+    fn update_step(&mut self, slot: usize, param: &mut [T], grad: &[T]) {
+        self.0.update_step(slot, param, grad);
+    }
+    fn keras_config(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.0.keras_config()
     }
     fn reset(&mut self) {
         self.0.reset();

@@ -1,6 +1,7 @@
 //! Building an optimizer from a Keras config (`optimizer.get_config()` as JSON).
 
-use super::{Adagrad, Adam, AdamW, Optimizer, RmsProp, Sgd};
+use super::schedule_config::learning_rate_from_keras;
+use super::{Adagrad, Adam, AdamW, Clipping, Optimizer, RmsProp, Sgd};
 use crate::tensor::Float;
 use serde_json::{Map, Value};
 use std::fmt;
@@ -49,8 +50,9 @@ impl Reader<'_> {
     fn inactive(&self, key: &str, value: &Value) -> Result<(), OptimError> {
         let ok = match key {
             "name" => value.is_string(),
-            "clipnorm" | "clipvalue" | "global_clipnorm" | "ema_overwrite_frequency" | "loss_scale_factor"
-            | "gradient_accumulation_steps" => value.is_null(),
+            "ema_overwrite_frequency" | "loss_scale_factor" | "gradient_accumulation_steps" => value.is_null(),
+            // Read below.
+            "clipnorm" | "clipvalue" | "global_clipnorm" => true,
             "use_ema" => value == &Value::Bool(false),
             // Only read when use_ema is on.
             "ema_momentum" => value.is_number(),
@@ -78,7 +80,11 @@ const COMMON: &[&str] = &[
 
 /// Builds the optimizer Keras names `optimizer` (`"sgd"`, `"adam"`, `"adamw"`, `"rmsprop"`,
 /// `"adagrad"`, any case) from its config object. Every key Keras writes is mapped; an unknown key,
-/// a value of the wrong kind, or an active feature tapegrad lacks (clipping, EMA) is an error naming it.
+/// a value of the wrong kind, or an active feature tapegrad lacks (EMA, loss scaling, gradient
+/// accumulation) is an error naming it. `clipnorm`, `clipvalue` and `global_clipnorm` set the
+/// optimizer's [`Clipping`] (at most one of them, a number > 0). `learning_rate` is a number or a
+/// serialized schedule (`{"class_name": "CosineDecay", "config": {...}}`, see
+/// [`schedule_from_keras`](super::schedule_from_keras)).
 ///
 /// ```
 /// use tapegrad::optim::from_keras_config;
@@ -119,19 +125,23 @@ pub fn from_keras_config<T: Float + 'static>(
         }
     }
     let wd = r.opt_f64("weight_decay")?;
+    let clip = Clipping::from_keras(r.opt_f64("clipnorm")?, r.opt_f64("clipvalue")?, r.opt_f64("global_clipnorm")?)
+        .map_err(|e| OptimError(format!("{name} config: {e}")))?;
     Ok(match name.as_str() {
         "sgd" => Box::new(
-            Sgd::new(r.f64("learning_rate", 0.01)?)
+            Sgd::new(learning_rate_from_keras(&name, config.get("learning_rate"), 0.01)?)
                 .momentum(r.f64("momentum", 0.0)?)
                 .nesterov(r.bool("nesterov", false)?)
-                .weight_decay(wd),
+                .weight_decay(wd)
+                .with_clipping(clip),
         ),
         "adam" | "adamw" => {
-            let adam = Adam::new(r.f64("learning_rate", 0.001)?)
+            let adam = Adam::new(learning_rate_from_keras(&name, config.get("learning_rate"), 0.001)?)
                 .beta_1(r.f64("beta_1", 0.9)?)
                 .beta_2(r.f64("beta_2", 0.999)?)
                 .epsilon(r.f64("epsilon", 1e-7)?)
-                .amsgrad(r.bool("amsgrad", false)?);
+                .amsgrad(r.bool("amsgrad", false)?)
+                .with_clipping(clip);
             if name == "adam" {
                 Box::new(adam.weight_decay(wd))
             } else {
@@ -142,18 +152,20 @@ pub fn from_keras_config<T: Float + 'static>(
             }
         }
         "rmsprop" => Box::new(
-            RmsProp::new(r.f64("learning_rate", 0.001)?)
+            RmsProp::new(learning_rate_from_keras(&name, config.get("learning_rate"), 0.001)?)
                 .rho(r.f64("rho", 0.9)?)
                 .momentum(r.f64("momentum", 0.0)?)
                 .epsilon(r.f64("epsilon", 1e-7)?)
                 .centered(r.bool("centered", false)?)
-                .weight_decay(wd),
+                .weight_decay(wd)
+                .with_clipping(clip),
         ),
         _ => Box::new(
-            Adagrad::new(r.f64("learning_rate", 0.001)?)
+            Adagrad::new(learning_rate_from_keras(&name, config.get("learning_rate"), 0.001)?)
                 .initial_accumulator_value(r.f64("initial_accumulator_value", 0.1)?)
                 .epsilon(r.f64("epsilon", 1e-7)?)
-                .weight_decay(wd),
+                .weight_decay(wd)
+                .with_clipping(clip),
         ),
     })
 }

@@ -1,6 +1,6 @@
 //! RMSprop, plain, with momentum, or centered.
 
-use super::{base_methods, check_lengths, Base, Optimizer, SlotState, DEFAULT_EPSILON};
+use super::{base_methods, clip_builders, LearningRate, check_lengths, Base, Optimizer, SlotState, DEFAULT_EPSILON};
 use crate::tensor::Float;
 
 /// Keras' `RMSprop`: `s = rho * s + (1 - rho) g^2`, step `lr * g / sqrt(s + epsilon)`;
@@ -36,7 +36,7 @@ impl<T: Float> Default for RmsProp<T> {
 
 impl<T: Float> RmsProp<T> {
     /// RMSprop with the given learning rate and Keras' other defaults.
-    pub fn new(learning_rate: f64) -> Self {
+    pub fn new(learning_rate: impl Into<LearningRate>) -> Self {
         RmsProp {
             base: Base::new(learning_rate),
             rho: 0.9,
@@ -73,6 +73,7 @@ impl<T: Float> RmsProp<T> {
         self.base.weight_decay = weight_decay;
         self
     }
+    clip_builders!();
 }
 
 impl<T: Float> Optimizer<T> for RmsProp<T> {
@@ -80,7 +81,7 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
         "rmsprop"
     }
     base_methods!();
-    fn update(&mut self, slot: usize, param: &mut [T], grad: &[T]) {
+    fn update_step(&mut self, slot: usize, param: &mut [T], grad: &[T]) {
         check_lengths("RMSprop", slot, param, grad);
         self.base.decay(param);
         let lr = T::from_f64(self.base.learning_rate);
@@ -111,6 +112,14 @@ impl<T: Float> Optimizer<T> for RmsProp<T> {
                 None => param[i] -= increment,
             }
         }
+    }
+    fn keras_config(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = self.base.keras_config("rmsprop");
+        m.insert("rho".into(), self.rho.into());
+        m.insert("momentum".into(), self.momentum.into());
+        m.insert("epsilon".into(), self.epsilon.into());
+        m.insert("centered".into(), self.centered.into());
+        m
     }
     fn reset(&mut self) {
         self.base.iterations = 0;

@@ -1,16 +1,15 @@
 //! Stochastic gradient descent with optional (Nesterov) momentum.
 
-use super::{base_methods, check_lengths, Base, keras_cast, Optimizer, SlotState};
+use super::{base_methods, clip_builders, LearningRate, check_lengths, Base, keras_cast, Optimizer, SlotState};
 use crate::tensor::Float;
 
-/// Slots of at least this many weights are updated by two threads in `update_mirrored`.
+/// Slots of at least this many weights take plain SGD's step on two threads.
 const SPLIT_AT: usize = 1 << 16;
 
-/// `w -= lr * g`, each new weight also written to `mirror`.
-fn step_mirrored<T: Float>(param: &mut [T], mirror: &mut [T], grad: &[T], lr: T) {
-    for ((w, c), &g) in param.iter_mut().zip(mirror.iter_mut()).zip(grad) {
+/// `w -= lr * g`.
+fn step<T: Float>(param: &mut [T], grad: &[T], lr: T) {
+    for (w, &g) in param.iter_mut().zip(grad) {
         *w -= g * lr;
-        *c = *w;
     }
 }
 
@@ -42,7 +41,7 @@ impl<T: Float> Default for Sgd<T> {
 
 impl<T: Float> Sgd<T> {
     /// Plain SGD with the given learning rate.
-    pub fn new(learning_rate: f64) -> Self {
+    pub fn new(learning_rate: impl Into<LearningRate>) -> Self {
         Sgd {
             base: Base::new(learning_rate),
             momentum: 0.0,
@@ -68,6 +67,7 @@ impl<T: Float> Sgd<T> {
         self.base.weight_decay = weight_decay;
         self
     }
+    clip_builders!();
 }
 
 impl<T: Float> Optimizer<T> for Sgd<T> {
@@ -75,13 +75,23 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
         "sgd"
     }
     base_methods!();
-    fn update(&mut self, slot: usize, param: &mut [T], grad: &[T]) {
+    fn update_step(&mut self, slot: usize, param: &mut [T], grad: &[T]) {
         check_lengths("SGD", slot, param, grad);
         self.base.decay(param);
         let lr = T::from_f64(self.base.learning_rate);
         if self.momentum == 0.0 {
-            for (w, &g) in param.iter_mut().zip(grad) {
-                *w -= g * lr;
+            if param.len() >= SPLIT_AT {
+                // Memory-bound: two threads move the large slots faster than one (the products
+                // already use both cores, so none is left idle by this). Same arithmetic per weight.
+                let half = param.len() / 2;
+                let (p0, p1) = param.split_at_mut(half);
+                let (g0, g1) = grad.split_at(half);
+                std::thread::scope(|s| {
+                    s.spawn(|| step(p1, g1, lr));
+                    step(p0, g0, lr);
+                });
+            } else {
+                step(param, grad, lr);
             }
             return;
         }
@@ -96,31 +106,11 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
             }
         }
     }
-    fn update_mirrored(&mut self, slot: usize, param: &mut [T], grad: &[T], mirror: &mut [T]) {
-        check_lengths("SGD", slot, param, grad);
-        assert_eq!(mirror.len(), param.len(), "SGD: slot {slot}'s mirror has {} values, the parameter {}", mirror.len(), param.len());
-        if self.momentum != 0.0 {
-            self.update(slot, param, grad);
-            mirror.copy_from_slice(param);
-            return;
-        }
-        // Plain SGD in one pass: the same arithmetic as `update`, each new weight also stored in the mirror.
-        self.base.decay(param);
-        let lr = T::from_f64(self.base.learning_rate);
-        if param.len() >= SPLIT_AT {
-            // Memory-bound: two threads move the large slots faster than one (the products above
-            // already use both cores, so none is left idle by this).
-            let half = param.len() / 2;
-            let (p0, p1) = param.split_at_mut(half);
-            let (m0, m1) = mirror.split_at_mut(half);
-            let (g0, g1) = grad.split_at(half);
-            std::thread::scope(|s| {
-                s.spawn(|| step_mirrored(p1, m1, g1, lr));
-                step_mirrored(p0, m0, g0, lr);
-            });
-        } else {
-            step_mirrored(param, mirror, grad, lr);
-        }
+    fn keras_config(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = self.base.keras_config("SGD");
+        m.insert("momentum".into(), self.momentum.into());
+        m.insert("nesterov".into(), self.nesterov.into());
+        m
     }
     fn reset(&mut self) {
         self.base.iterations = 0;
@@ -138,24 +128,23 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
 mod tests {
     use super::*;
 
-    /// The fused, mirrored update gives exactly `update`'s weights, in both the parameter and the
-    /// mirror, for slots below and above the two-thread split, with and without momentum and decay.
+    /// The two-thread step of large slots gives exactly the one-thread step's weights, with and
+    /// without decay (momentum takes the one-thread path).
     #[test]
-    fn mirrored_update_equals_update_then_copy() {
+    fn split_update_equals_the_plain_step() {
         for len in [7, SPLIT_AT + 3] {
             let grad: Vec<f32> = (0..len).map(|i| ((i * 37 % 101) as f32 - 50.0) * 0.01).collect();
             let start: Vec<f32> = (0..len).map(|i| ((i * 13 % 29) as f32 - 14.0) * 0.1).collect();
-            for (momentum, decay) in [(0.0, None), (0.0, Some(0.01)), (0.9, None)] {
-                let make = || Sgd::<f32>::new(0.05).momentum(momentum).weight_decay(decay);
-                let (mut plain, mut fused) = (make(), make());
-                let (mut w, mut v, mut mirror) = (start.clone(), start.clone(), vec![0.0f32; len]);
+            for decay in [None, Some(0.01)] {
+                let mut opt = Sgd::<f32>::new(0.05).weight_decay(decay);
+                let mut w = start.clone();
+                let mut want = start.clone();
                 for _ in 0..3 {
-                    plain.begin_step();
-                    plain.update(0, &mut w, &grad);
-                    fused.begin_step();
-                    fused.update_mirrored(0, &mut v, &grad, &mut mirror);
-                    assert_eq!(w, v, "len {len}, momentum {momentum}, decay {decay:?}");
-                    assert_eq!(v, mirror, "len {len}, momentum {momentum}, decay {decay:?}");
+                    opt.begin_step();
+                    opt.update(0, &mut w, &grad);
+                    opt.base.decay(&mut want);
+                    step(&mut want, &grad, 0.05);
+                    assert_eq!(w, want, "len {len}, decay {decay:?}");
                 }
                 assert_ne!(w, start);
             }

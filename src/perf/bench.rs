@@ -1,6 +1,7 @@
 //! `tapegrad bench`: every performance figure of the project measured in one process, with its
 //! target and the peers' numbers beside it.
 
+use super::autodiff_figures::{self, CheckpointFigures};
 use super::figures::{self, SmallMlp};
 use std::fmt;
 use std::path::PathBuf;
@@ -78,6 +79,13 @@ pub struct BenchReport {
     pub rss_growth_bytes: Option<i64>,
     /// Growth of the tape's capacity over the same epochs `(values, nodes)`.
     pub tape_growth: (i64, i64),
+    /// Seconds `(JVP, forward alone)` through the 784-1024-1024-10 MLP, f32, batch `mlp_batch`.
+    pub jvp_seconds: (f64, f64),
+    /// Seconds `(forward + backward, hvp forward-over-reverse, hvp reverse-over-reverse)` on the
+    /// 2-50-1 MLP loss, f64, batch 32.
+    pub hvp_seconds: (f64, f64, f64),
+    /// Checkpointing every 4 layers of a 32-layer, width-256 MLP at batch 256, f32.
+    pub checkpoint: CheckpointFigures,
     /// Peak resident memory of this process, bytes.
     pub bench_peak_rss_bytes: Option<u64>,
     /// The machine, as `/proc/cpuinfo` names it, and its thread count.
@@ -96,10 +104,17 @@ pub mod targets {
     pub const MLP_SGEMM_RATIO: f64 = 0.9;
     /// Peak RSS of the study, upper bound in bytes.
     pub const STUDY_PEAK_RSS: u64 = 30 * 1024 * 1024;
+    /// JVP through the MLP / its forward pass, upper bound.
+    pub const JVP_RATIO: f64 = 2.0;
+    /// Hessian-vector product / one forward + backward pass, upper bound.
+    pub const HVP_RATIO: f64 = 2.5;
 }
 
-/// The peers' figures on the project's machines (from issue 7).
+/// The peers' figures, recorded (not measured by this run) on the project's 2-core AMD EPYC
+/// machine in November 2026 by the scripts in `benches/peers/`, which re-measure them.
 pub mod peers {
+    /// When and where the figures below were recorded.
+    pub const RECORDED: &str = "recorded 2026-11 on the project's 2-core AMD EPYC; benches/peers/ re-measures";
     /// PyTorch eager, ns per recorded elementwise op.
     pub const TORCH_OP_NS: f64 = 7800.0;
     /// micrograd, ns per scalar op.
@@ -137,6 +152,13 @@ pub fn run_bench(options: &BenchOptions) -> BenchReport {
     let b = figures::step_ratio(SmallMlp::Regression20x25x1, samples, st);
     let (mlp_gflops, sgemm_gflops) = figures::mlp_vs_sgemm(options.mlp_batch, samples);
     let (rss_growth_bytes, values, nodes) = figures::fit_memory_growth();
+    let jvp_seconds = autodiff_figures::jvp_vs_forward(options.mlp_batch, samples);
+    let hvp_seconds = autodiff_figures::hvp_vs_backward(samples, st);
+    let checkpoint = if options.mlp_batch >= 256 {
+        autodiff_figures::checkpoint_figures(32, 256, 256, 4, samples.min(5))
+    } else {
+        autodiff_figures::checkpoint_figures(8, 32, options.mlp_batch, 4, 1)
+    };
     BenchReport {
         op_overhead_ns,
         op_overhead_ns_1000,
@@ -150,6 +172,9 @@ pub fn run_bench(options: &BenchOptions) -> BenchReport {
         mlp_batch: options.mlp_batch,
         rss_growth_bytes,
         tape_growth: (values, nodes),
+        jvp_seconds,
+        hvp_seconds,
+        checkpoint,
         bench_peak_rss_bytes: super::memory().map(|m| m.1),
         machine: machine(),
     }
@@ -263,7 +288,13 @@ impl BenchReport {
             "mlp_batch": self.mlp_batch,
             "tape_capacity_growth": [self.tape_growth.0, self.tape_growth.1],
             "bench_peak_rss_bytes": self.bench_peak_rss_bytes,
+            "jvp_seconds": [self.jvp_seconds.0, self.jvp_seconds.1],
+            "hvp_seconds": [self.hvp_seconds.0, self.hvp_seconds.1, self.hvp_seconds.2],
+            "checkpoint_step_seconds": [self.checkpoint.step_seconds.0, self.checkpoint.step_seconds.1],
+            "checkpoint_peak_tape_bytes": [self.checkpoint.peak_tape_bytes.0, self.checkpoint.peak_tape_bytes.1],
+            "checkpoint_identical": self.checkpoint.identical,
             "machine": self.machine,
+            "peers": peers::RECORDED,
         });
         serde_json::to_string_pretty(&v).expect("a JSON value always serializes")
     }
@@ -345,6 +376,40 @@ impl BenchReport {
                 format!("tape capacity +{} values, +{} nodes", self.tape_growth.0, self.tape_growth.1),
                 met(self.rss_growth_bytes.map(|b| b <= 0 && self.tape_growth == (0, 0))),
             ],
+            {
+                let (j, f) = self.jvp_seconds;
+                [
+                    format!("JVP / forward, MLP b{} f32", self.mlp_batch),
+                    format!("{:.2} ms / {:.2} ms", j * 1e3, f * 1e3),
+                    format!("<= {}", targets::JVP_RATIO),
+                    "-".into(),
+                    format!("{:.2}", j / f),
+                    met(Some(j / f <= targets::JVP_RATIO)),
+                ]
+            },
+            {
+                let (b, f, r) = self.hvp_seconds;
+                [
+                    "hvp / backward, 2-50-1 b32 f64".into(),
+                    format!("{:.1} us / {:.1} us", f * 1e6, b * 1e6),
+                    format!("<= {}", targets::HVP_RATIO),
+                    format!("reverse over reverse {:.2}", r / b),
+                    format!("{:.2}", f / b),
+                    met(Some(f / b <= targets::HVP_RATIO)),
+                ]
+            },
+            {
+                let c = &self.checkpoint;
+                let (l, w, b) = c.shape;
+                [
+                    format!("checkpoint every {} of {l}x{w} b{b}", c.every),
+                    format!("{} -> {}, {:.1} -> {:.1} ms", mib(c.peak_tape_bytes.0 as u64), mib(c.peak_tape_bytes.1 as u64), c.step_seconds.0 * 1e3, c.step_seconds.1 * 1e3),
+                    "bit-identical gradients".into(),
+                    "-".into(),
+                    format!("{:.2}x memory, {:.2}x time", c.peak_tape_bytes.1 as f64 / c.peak_tape_bytes.0 as f64, c.step_seconds.1 / c.step_seconds.0),
+                    met(Some(c.identical)),
+                ]
+            },
         ]
     }
 }
@@ -362,6 +427,7 @@ impl fmt::Display for BenchReport {
             }
         }
         writeln!(f, "machine: {}", self.machine)?;
+        writeln!(f, "peers: {}", peers::RECORDED)?;
         for (i, r) in rows.iter().enumerate() {
             let cells: Vec<String> = r.iter().zip(&widths).map(|(c, &w)| format!("{c:<w$}")).collect();
             writeln!(f, "{}", cells.join(" | ").trim_end())?;

@@ -43,7 +43,7 @@ fn calibrate(target: Duration, f: &mut impl FnMut()) -> usize {
 }
 
 /// Seconds per call of `f` for each of `samples` batches, every batch lasting about `sample_time`.
-fn sample_secs(samples: usize, sample_time: Duration, mut f: impl FnMut()) -> Vec<f64> {
+pub(crate) fn sample_secs(samples: usize, sample_time: Duration, mut f: impl FnMut()) -> Vec<f64> {
     let iters = calibrate(sample_time, &mut f);
     (0..samples)
         .map(|_| {

@@ -1,6 +1,7 @@
 //! Measurement helpers behind `tapegrad bench` and the criterion benches: the per-op overhead
 //! chain, the hand-derived reference training step, and the process's memory.
 
+pub mod autodiff_figures;
 mod bench;
 pub mod figures;
 mod reference;

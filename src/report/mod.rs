@@ -18,6 +18,7 @@
 
 mod boxplot;
 mod csv;
+mod lines;
 mod markdown;
 mod plots;
 pub mod reference;
@@ -31,6 +32,7 @@ use std::path::{Path, PathBuf};
 
 pub use self::boxplot::plot_repeated;
 pub use self::csv::{write_history_csv, write_summary_csv, SUMMARY_HEADER};
+pub use self::lines::plot_lines;
 pub use self::markdown::{render_markdown, Figures};
 pub use self::plots::{plot_learning_curves, plot_scatter, points_from_tensor};
 pub use self::stats::{mean, std_dev};

@@ -267,35 +267,4 @@ mod tests {
         tape.clear();
         assert_eq!(record(&tape), fresh);
     }
-
-    /// `truncate` keeps the first leaves and their values (written in place through `value_mut`)
-    /// and forgets the rest, and the next recording differentiates through the kept leaves.
-    #[test]
-    fn truncate_keeps_leading_leaves() {
-        let mut tape = Tape::<f64>::new();
-        {
-            let w = tape.var(Tensor::from_vec(vec![1.0, 2.0], &[2]));
-            let _ = tape.constant(Tensor::from_vec(vec![3.0], &[1]));
-            let _ = (w * 3.0).sum().backward();
-        }
-        tape.truncate(2);
-        assert_eq!((tape.len(), tape.values_len()), (2, 3));
-        tape.value_mut(0).copy_from_slice(&[4.0, 5.0]);
-        let w = crate::tape::Var::new(&tape, 0);
-        let c = crate::tape::Var::new(&tape, 1);
-        let y = (w * w * c).sum();
-        assert_eq!(y.item(), 3.0 * (16.0 + 25.0));
-        assert_eq!(&y.backward()[w], &[24.0, 30.0]);
-        tape.truncate(0);
-        assert!(tape.is_empty());
-    }
-
-    #[test]
-    #[should_panic(expected = "only leaves may be kept")]
-    fn truncate_refuses_to_keep_an_op() {
-        let mut tape = Tape::<f64>::new();
-        let w = tape.var(Tensor::from_vec(vec![1.0, 2.0], &[2]));
-        let _ = w * 2.0;
-        tape.truncate(2);
-    }
 }

@@ -9,12 +9,14 @@ mod backward;
 mod dot;
 mod forward;
 mod inspect;
+mod params;
 mod var;
 
 pub use backward::Gradients;
 pub use dot::DotOptions;
 pub(crate) use backward::Back;
 pub(crate) use forward::{Jvp, Tangents};
+pub use params::{Param, ParamInfo, ParamStore};
 pub use var::Var;
 
 use crate::ops::custom::CustomOp;
@@ -52,8 +54,12 @@ pub(crate) struct Arena<T: Float> {
     pub aux: Vec<usize>,
     /// The ops defined outside the crate that this recording uses, addressed by `Op::Custom`'s index.
     pub customs: Vec<Box<dyn CustomOp<T>>>,
-    /// Forward mode's tangents, when it is on.
-    pub tangents: Option<Tangents<T>>,
+    /// Forward mode's tangents (`dirs == 0`: off). Like `values`, the buffers outlive `clear`.
+    pub tangents: Tangents<T>,
+    /// The parameter region (see `params.rs`): its first `region` nodes and `region_end` values
+    /// are a lent `ParamStore`, kept by `clear`.
+    pub region: usize,
+    pub region_end: usize,
 }
 
 impl<T: Float> Arena<T> {
@@ -115,7 +121,7 @@ impl<T: Float> Default for Tape<T> {
 impl<T: Float> Tape<T> {
     /// An empty tape.
     pub fn new() -> Self {
-        let arena = Arena { nodes: Vec::new(), values: Vec::new(), end: 0, aux: Vec::new(), customs: Vec::new(), tangents: None };
+        let arena = Arena { nodes: Vec::new(), values: Vec::new(), end: 0, aux: Vec::new(), customs: Vec::new(), tangents: Tangents::default(), region: 0, region_end: 0 };
         Tape {
             arena: RefCell::new(arena),
             pool: RefCell::new((Vec::new(), Vec::new())),
@@ -136,47 +142,15 @@ impl<T: Float> Tape<T> {
     }
 
     /// Forgets every recorded node but keeps the buffers' capacity, so the next step records
-    /// without allocating. Needs `&mut`: no `Var` of the old recording can outlive it.
+    /// without allocating; a parameter region lent by a model stays. Needs `&mut`: no `Var` of the
+    /// old recording can outlive it.
     pub fn clear(&mut self) {
         let a = self.arena.get_mut();
-        a.nodes.clear();
-        a.end = 0;
+        a.nodes.truncate(a.region);
+        a.end = a.region_end;
         a.aux.clear();
         a.customs.clear();
-        a.tangents = None;
-    }
-
-    /// Forgets every node after the first `keep` but keeps those nodes and their values, so a
-    /// training loop can leave its parameters recorded across steps and record only the rest.
-    /// Panics when fewer than `keep` nodes are recorded or a kept node is not a leaf.
-    pub(crate) fn truncate(&mut self, keep: usize) {
-        let a = self.arena.get_mut();
-        assert!(keep <= a.nodes.len(), "Tape::truncate: {keep} nodes asked to stay, {} recorded", a.nodes.len());
-        a.customs.clear();
-        a.tangents = None;
-        if keep == 0 {
-            a.nodes.clear();
-            a.end = 0;
-            a.aux.clear();
-            return;
-        }
-        assert!(
-            a.nodes[..keep].iter().all(|n| matches!(n.op, Op::Leaf | Op::Constant)),
-            "Tape::truncate: only leaves may be kept"
-        );
-        a.nodes.truncate(keep);
-        a.end = a.nodes[keep - 1].offset + a.nodes[keep - 1].len;
-        a.aux.clear();
-    }
-
-    /// The value of node `id`, writable in place (the optimizer's path to parameters kept on the
-    /// tape by [`truncate`](Self::truncate)).
-    pub(crate) fn value_mut(&self, id: u32) -> std::cell::RefMut<'_, [T]> {
-        std::cell::RefMut::map(self.arena.borrow_mut(), |a| {
-            let n = &a.nodes[id as usize];
-            let (offset, len) = (n.offset, n.len);
-            &mut a.values[offset..offset + len]
-        })
+        a.tangents.off();
     }
 
     /// Number of recorded nodes.
@@ -318,7 +292,7 @@ impl<T: Float> Tape<T> {
                 );
             }
         }
-        if a.tangents.is_some() {
+        if a.tangents.dirs > 0 {
             forward::push_tangents(a, &op, &shape, offset, len);
         }
         a.nodes.push(Node { op, shape, offset, len, requires_grad, location });

@@ -43,6 +43,15 @@ pub enum TrainError {
     Loss(LossError),
     /// A setting is out of range (batch size 0, ...).
     Config(String),
+    /// An argument of `fit`, `evaluate` or a layer with a value it cannot take, named.
+    Argument {
+        /// The argument (`"sample_weight"`, `"class_weight"`, `"validation_split"`, `"rate"`).
+        argument: String,
+        /// The value given (or the offending part of it).
+        value: String,
+        /// What it must be.
+        expected: String,
+    },
     /// The loss became NaN or infinite; training stopped. The history holds the epochs completed
     /// before.
     Diverged {
@@ -74,6 +83,7 @@ impl fmt::Display for TrainError {
             }
             TrainError::Loss(e) => write!(f, "targets do not fit the loss: {e}"),
             TrainError::Config(msg) => f.write_str(msg),
+            TrainError::Argument { argument, value, expected } => write!(f, "{argument} = {value}: {expected}"),
             TrainError::Diverged { epoch, batch, loss, .. } => write!(
                 f,
                 "training stopped: the loss became {loss} at epoch {epoch}, batch {batch} \
@@ -84,6 +94,22 @@ impl fmt::Display for TrainError {
 }
 
 impl std::error::Error for TrainError {}
+
+impl From<crate::nn::ArgumentError> for TrainError {
+    fn from(e: crate::nn::ArgumentError) -> Self {
+        TrainError::Argument {
+            argument: format!("{}({})", e.layer, e.argument),
+            value: e.value.to_string(),
+            expected: format!("must be {}", e.expected),
+        }
+    }
+}
+
+impl TrainError {
+    pub(crate) fn argument(argument: &str, value: impl std::fmt::Display, expected: impl Into<String>) -> Self {
+        TrainError::Argument { argument: argument.to_string(), value: value.to_string(), expected: expected.into() }
+    }
+}
 
 impl From<LossError> for TrainError {
     fn from(e: LossError) -> Self {

@@ -1,12 +1,13 @@
 //! `fit`, `evaluate` and `predict`.
 
 use super::progress::Progress;
+use super::weights::{check_sample_weight, class_weights_for, rows, split_point};
 use super::{FitConfig, History, Logs, LossFn, Model, TrainError};
 use crate::metrics::{Metric, MetricState};
-use crate::nn::{Activation, ParamVars, Sequential};
-use crate::optim::Optimizer;
-use crate::tape::{Tape, Var};
+use crate::nn::{Activation, Lent, Output, Sequential};
+use crate::optim::{Clipping, Optimizer};
 use crate::tensor::{Float, Tensor};
+use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
 /// The checked layout of one data set.
@@ -113,24 +114,25 @@ fn log_names(metrics: &[Metric]) -> Vec<&'static str> {
     metrics.iter().map(|m| m.name()).collect()
 }
 
-/// Runs `net` without gradients over the rows of `x` in batches of `batch_size`, handing each
-/// batch's row range and output to `f` (the shared loop of `evaluate`, validation and `predict`).
+/// Runs the lent network in inference mode without gradients over the rows of `x` in batches of
+/// `batch_size`, handing each batch's row range and output to `f` (the shared loop of
+/// `evaluate`, validation and `predict`). The parameters are read where they lie on the tape.
 fn forward_batches<T: Float>(
-    tape: &mut Tape<T>,
-    net: &Sequential<T>,
+    lent: &mut Lent<'_, T>,
     x: &Tensor<T>,
     batch_size: usize,
-    mut f: impl for<'t> FnMut(usize, usize, Var<'t, T>),
+    mut f: impl for<'t> FnMut(usize, usize, Output<'t, T>),
 ) {
-    let width = net.input_width();
+    let width = x.shape()[1];
     let rows = x.shape()[0];
     for start in (0..rows).step_by(batch_size) {
         let end = (start + batch_size).min(rows);
-        tape.clear();
-        let t: &Tape<T> = tape;
+        lent.clear();
+        let t = lent.tape();
+        let params = lent.params();
         t.no_grad(|| {
             let xv = t.leaf(&[end - start, width], &x.data()[start * width..end * width], false);
-            f(start, end, net.forward(t, xv));
+            f(start, end, lent.call(&params, xv, false, None));
         });
     }
 }
@@ -138,26 +140,34 @@ fn forward_batches<T: Float>(
 /// Loss and metrics of `net` on `(x, y)` in batches, without gradients.
 #[allow(clippy::too_many_arguments)]
 fn score<T: Float>(
-    tape: &mut Tape<T>,
-    net: &Sequential<T>,
+    lent: &mut Lent<'_, T>,
+    out_width: usize,
     loss: &LossFn<T>,
     x: &Tensor<T>,
     y: &Tensor<T>,
+    weights: Option<&[T]>,
     layout: Layout,
     batch_size: usize,
     states: &mut [MetricState],
 ) -> f64 {
-    let out_width = net.output_width();
     let tw = layout.target_width;
     let mut sum = 0.0;
     for s in states.iter_mut() {
         s.reset();
     }
-    forward_batches(tape, net, x, batch_size, |start, end, out| {
+    forward_batches(lent, x, batch_size, |start, end, call| {
+        let out = call.output;
         let b = end - start;
         let yb = &y.data()[start * tw..end * tw];
         let yv = out.tape().leaf(&layout.y_shape(b), yb, false);
-        sum += loss.call(yv, out).item().to_f64() * b as f64;
+        let mut l = match weights {
+            Some(w) => loss.call_weighted(yv, out, out.tape().leaf(&[b], &w[start..end], false)),
+            None => loss.call(yv, out),
+        };
+        for &term in &call.losses {
+            l = l + term;
+        }
+        sum += l.item().to_f64() * b as f64;
         out.with_data(|p| states.iter_mut().for_each(|s| s.update(yb, tw, p, out_width)));
     });
     sum / layout.rows as f64
@@ -177,9 +187,40 @@ impl<T: Float> Model<T> {
         if config.batch_size == 0 {
             return Err(TrainError::Config("fit: batch_size must be at least 1".into()));
         }
-        let Model { net, loss, optimizer, metrics, tape, rng, scratch, params_on_tape } = self;
-        let layout = check_data(net, loss, x, Some(y), "training")?;
-        let mut val = match config.validation_data {
+        let Model { net, loss, optimizer, metrics, tape, rng, scratch } = self;
+        let full = check_data(net, loss, x, Some(y), "training")?;
+        let at = split_point(full.rows, config.validation_split)?;
+        let mut weights = match (config.sample_weight, config.class_weight) {
+            (Some(_), Some(_)) => {
+                return Err(TrainError::argument("class_weight", "given with sample_weight", "pass one of sample_weight and class_weight, as Keras does"))
+            }
+            (Some(w), None) => Some(check_sample_weight(w, full.rows)?),
+            _ => None,
+        };
+        // Keras' validation_split: the last rows, before any shuffling; validation_data wins.
+        let held_out = match at.filter(|_| config.validation_data.is_none()) {
+            Some(at) => Some((rows(x, 0, at), rows(y, 0, at), rows(x, at, full.rows), rows(y, at, full.rows), at)),
+            None => None,
+        };
+        let (x, y, layout, val_weights) = match &held_out {
+            Some((tx, ty, _, _, at)) => {
+                let vw = weights.as_mut().map(|w| w.split_off(*at));
+                (tx, ty, Layout { rows: *at, ..full }, vw)
+            }
+            None => (x, y, full, None),
+        };
+        if let Some(cw) = config.class_weight {
+            weights = Some(class_weights_for(cw, y, layout.rows)?);
+        }
+        if weights.is_some() && loss.per_sample_len(y, &layout.y_shape(2), net.output_width()) != 2 {
+            return Err(TrainError::argument(
+                "sample_weight",
+                "given",
+                format!("the loss {:?} gives one value per batch, not one per sample, so it cannot be weighted", loss.name()),
+            ));
+        }
+        let val_data = config.validation_data.or(held_out.as_ref().map(|(_, _, vx, vy, _)| (vx, vy)));
+        let mut val = match val_data {
             Some((vx, vy)) => {
                 let vl = check_data(net, loss, vx, Some(vy), "validation")?;
                 Some((vx, vy, vl, resolve_metrics(metrics, net, loss, vy, vl)))
@@ -201,6 +242,7 @@ impl<T: Float> Model<T> {
         let mut history = History::new();
         let mut progress = Progress::new(config.verbose);
         let mut logs = Logs::new();
+        let mut lent = net.lend(tape);
         for epoch in 1..=config.epochs {
             if config.shuffle {
                 scratch.order.shuffle(rng);
@@ -212,11 +254,16 @@ impl<T: Float> Model<T> {
                 let b = rows.len();
                 scratch.x.clear();
                 scratch.y.clear();
+                scratch.w.clear();
                 for &r in rows {
                     scratch.x.extend_from_slice(&x.data()[r * width..(r + 1) * width]);
                     scratch.y.extend_from_slice(&y.data()[r * tw..(r + 1) * tw]);
+                    if let Some(w) = &weights {
+                        scratch.w.push(w[r]);
+                    }
                 }
-                let value = train_step(net, loss, &mut **optimizer, tape, params_on_tape, &scratch.x, &scratch.y, layout, b, |p| {
+                let w = weights.as_ref().map(|_| &scratch.w[..]);
+                let value = train_step(&mut lent, loss, &mut **optimizer, rng, &scratch.x, &scratch.y, w, layout, b, |p| {
                     states.iter_mut().for_each(|s| s.update(&scratch.y, tw, p, out_width))
                 });
                 if !value.is_finite() {
@@ -232,8 +279,7 @@ impl<T: Float> Model<T> {
             logs.clear();
             fill_logs(&mut logs, loss_sum / seen as f64, &names, &states, "");
             if let Some((vx, vy, vl, vstates)) = val.as_mut() {
-                *params_on_tape = false;
-                let vloss = score(tape, net, loss, vx, vy, *vl, config.batch_size, vstates);
+                let vloss = score(&mut lent, out_width, loss, vx, vy, val_weights.as_deref(), *vl, config.batch_size, vstates);
                 fill_logs(&mut logs, vloss, &names, vstates, "val_");
             }
             progress.end_epoch(&logs);
@@ -263,9 +309,9 @@ impl<T: Float> Model<T> {
     /// assert!(model.train_on_batch(&x, &y).unwrap() < first * 1e-3);
     /// ```
     pub fn train_on_batch(&mut self, x: &Tensor<T>, y: &Tensor<T>) -> Result<f64, TrainError> {
-        let Model { net, loss, optimizer, tape, params_on_tape, .. } = self;
+        let Model { net, loss, optimizer, tape, rng, .. } = self;
         let layout = check_data(net, loss, x, Some(y), "training")?;
-        let value = train_step(net, loss, &mut **optimizer, tape, params_on_tape, x.data(), y.data(), layout, layout.rows, |_| {});
+        let value = train_step(&mut net.lend(tape), loss, &mut **optimizer, rng, x.data(), y.data(), None, layout, layout.rows, |_| {});
         if !value.is_finite() {
             return Err(TrainError::Diverged { epoch: 0, batch: 1, loss: value, history: History::new() });
         }
@@ -275,14 +321,51 @@ impl<T: Float> Model<T> {
     /// Keras' `evaluate`: the loss and every metric on `(x, y)`, computed in batches of
     /// `batch_size` and averaged weighted by batch size.
     pub fn evaluate(&mut self, x: &Tensor<T>, y: &Tensor<T>, batch_size: usize) -> Result<Logs, TrainError> {
+        self.evaluate_inner(x, y, None, batch_size)
+    }
+
+    /// Keras' `evaluate(x, y, sample_weight=w)`: each batch's loss is `sum(w_i * loss_i) / batch`,
+    /// averaged over batches weighted by batch size (so the loss is `sum(w_i * loss_i) / rows`).
+    /// Metrics are not weighted.
+    ///
+    /// ```
+    /// use tapegrad::nn::{Dense, Sequential};
+    /// use tapegrad::optim::Sgd;
+    /// use tapegrad::train::LossFn;
+    /// use tapegrad::Tensor;
+    /// let net = Sequential::<f64>::with_seed(1, vec![Dense::new(1).use_bias(false)], 0);
+    /// let mut model = net.compile(LossFn::named("mse").unwrap(), Sgd::new(0.1), &[]);
+    /// model.net_mut().parameters_mut()[0].fill(0.0); // predicts 0
+    /// let (x, y) = (Tensor::from_vec(vec![1.0, 2.0], &[2, 1]), Tensor::from_vec(vec![1.0, 3.0], &[2, 1]));
+    /// let w = Tensor::from_vec(vec![2.0, 0.0], &[2]);
+    /// let logs = model.evaluate_weighted(&x, &y, &w, 32).unwrap();
+    /// assert_eq!(logs["loss"], (2.0 * 1.0 + 0.0 * 9.0) / 2.0);
+    /// ```
+    ///
+    /// # Errors
+    /// As [`evaluate`](Self::evaluate), and a `sample_weight` that is not one finite,
+    /// non-negative value per row, or a loss that gives no value per sample.
+    pub fn evaluate_weighted(&mut self, x: &Tensor<T>, y: &Tensor<T>, sample_weight: &Tensor<T>, batch_size: usize) -> Result<Logs, TrainError> {
+        self.evaluate_inner(x, y, Some(sample_weight), batch_size)
+    }
+
+    fn evaluate_inner(&mut self, x: &Tensor<T>, y: &Tensor<T>, sample_weight: Option<&Tensor<T>>, batch_size: usize) -> Result<Logs, TrainError> {
         if batch_size == 0 {
             return Err(TrainError::Config("evaluate: batch_size must be at least 1".into()));
         }
-        self.params_on_tape = false;
         let Model { net, loss, metrics, tape, .. } = self;
         let layout = check_data(net, loss, x, Some(y), "evaluation")?;
+        let weights = sample_weight.map(|w| check_sample_weight(w, layout.rows)).transpose()?;
+        if weights.is_some() && loss.per_sample_len(y, &layout.y_shape(2), net.output_width()) != 2 {
+            return Err(TrainError::argument(
+                "sample_weight",
+                "given",
+                format!("the loss {:?} gives one value per batch, not one per sample, so it cannot be weighted", loss.name()),
+            ));
+        }
         let mut states = resolve_metrics(metrics, net, loss, y, layout);
-        let value = score(tape, net, loss, x, y, layout, batch_size, &mut states);
+        let out_width = net.output_width();
+        let value = score(&mut net.lend(tape), out_width, loss, x, y, weights.as_deref(), layout, batch_size, &mut states);
         let mut logs = Logs::new();
         fill_logs(&mut logs, value, &log_names(metrics), &states, "");
         Ok(logs)
@@ -290,61 +373,71 @@ impl<T: Float> Model<T> {
 
     /// Keras' `predict`: the model's outputs for every row of `x`, shape `(rows, outputs)`.
     pub fn predict(&mut self, x: &Tensor<T>) -> Result<Tensor<T>, TrainError> {
-        self.params_on_tape = false;
         let Model { net, loss, tape, .. } = self;
         let layout = check_data(net, loss, x, None, "prediction")?;
         let out_width = net.output_width();
         let mut result = Vec::with_capacity(layout.rows * out_width);
-        forward_batches(tape, net, x, 32, |_, _, out| out.with_data(|p| result.extend_from_slice(p)));
+        forward_batches(&mut net.lend(tape), x, 32, |_, _, call| call.output.with_data(|p| result.extend_from_slice(p)));
         Ok(Tensor::from_vec(result, &[layout.rows, out_width]))
     }
 }
 
 /// One optimizer step on a batch of `b` rows already laid out in `x` and `y`: record the forward
-/// pass, hand the predictions to `on_output`, sweep backward and update every parameter. Returns
-/// the loss before the update; when it is not finite nothing is updated.
-///
-/// The parameters stay recorded at the front of the tape between steps: when `params_on_tape`
-/// says the tape's first nodes still hold them, only the rest of the tape is cleared, and the
-/// optimizer writes each new value both into the network and into its leaf on the tape.
+/// pass in training mode (random layers draw from `rng`), add the layers' loss terms, hand the
+/// predictions to `on_output`, sweep backward and update every trainable parameter in place where
+/// it lies on the tape, then apply the layers' state updates. Returns the loss before the update;
+/// when it is not finite nothing is updated.
 #[allow(clippy::too_many_arguments)]
 fn train_step<T: Float>(
-    net: &mut Sequential<T>,
+    lent: &mut Lent<'_, T>,
     loss: &LossFn<T>,
     optimizer: &mut dyn Optimizer<T>,
-    tape: &mut Tape<T>,
-    params_on_tape: &mut bool,
+    rng: &mut StdRng,
     x: &[T],
     y: &[T],
+    w: Option<&[T]>,
     layout: Layout,
     b: usize,
     on_output: impl FnOnce(&[T]),
 ) -> f64 {
-    let n = net.parameters().len();
-    if *params_on_tape {
-        tape.truncate(n);
-    } else {
-        tape.clear();
-    }
-    let t: &Tape<T> = tape;
-    let params: ParamVars<'_, T> =
-        if *params_on_tape { (0..n as u32).map(|id| Var::new(t, id)).collect() } else { net.record_parameters(t) };
-    // From here until the update the tape's leaves equal the network's parameters.
-    *params_on_tape = true;
-    let xv = t.leaf(&[b, net.input_width()], x, false);
+    lent.clear();
+    let t = lent.tape();
+    let params = lent.params();
+    let xv = t.leaf(&[b, x.len() / b], x, false);
     let yv = t.leaf(&layout.y_shape(b), y, false);
-    let out = net.forward_with(&params, xv);
-    let l = loss.call(yv, out);
+    let out = lent.call(&params, xv, true, Some(rng));
+    let mut l = match w {
+        Some(w) => loss.call_weighted(yv, out.output, t.leaf(&[b], w, false)),
+        None => loss.call(yv, out.output),
+    };
+    for &term in &out.losses {
+        l = l + term;
+    }
     let value = l.item().to_f64();
     if !value.is_finite() {
         return value;
     }
-    out.with_data(on_output);
+    out.output.with_data(on_output);
     let grads = l.backward();
     optimizer.begin_step();
-    for (slot, (param, v)) in net.parameters_mut().iter_mut().zip(&params).enumerate() {
-        optimizer.update_mirrored(slot, param.data_mut(), &grads[*v], &mut t.value_mut(v.id()));
+    match optimizer.clipping() {
+        // global_clipnorm scales every gradient by one factor from all of them together.
+        clip @ Clipping::GlobalNorm(_) => {
+            let mut all: Vec<Vec<T>> = Vec::new();
+            lent.update_trainable(&params, &grads, |_, _, g| all.push(g.to_vec()));
+            let refs: Vec<&[T]> = all.iter().map(Vec::as_slice).collect();
+            let scale = clip.global_scale(&refs);
+            let mut buf = Vec::new();
+            lent.update_trainable(&params, &grads, |slot, values, g| {
+                buf.clear();
+                buf.extend(g.iter().map(|&v| scale.map_or(v, |s| v * s)));
+                optimizer.update_step(slot, values, &buf)
+            });
+        }
+        _ => lent.update_trainable(&params, &grads, |slot, values, g| optimizer.update(slot, values, g)),
     }
+    drop(grads);
+    lent.apply_updates(&out.updates);
     value
 }
 
@@ -374,9 +467,9 @@ mod tests {
         net.compile(LossFn::named("mse").unwrap(), optimizer, &[])
     }
 
-    /// Keeping the parameters on the tape between steps changes no number: a model whose copy is
-    /// dropped before every step (through `net_mut`) ends with the same weights and losses, for
-    /// the fused SGD update and for an optimizer using the default mirrored update.
+    /// Lending the parameters to the tape and taking them back changes no number: a model whose
+    /// parameters are reached through `net_mut` between every step ends with the same weights
+    /// and losses as one that is not, for SGD (two-thread update of large slots) and Adam.
     #[test]
     fn parameters_kept_on_the_tape_train_as_fresh_copies() {
         let (x, y) = data();
@@ -406,14 +499,14 @@ mod tests {
         a.train_on_batch(&x, &y).unwrap();
         a.predict(&x).unwrap();
         for p in a.net_mut().parameters_mut() {
-            p.data_mut().fill(0.0);
+            p.fill(0.0);
         }
         // All weights zero: the prediction is zero, so the loss is the mean square of y.
         let want = y.data().iter().map(|v| v * v).sum::<f64>() / 8.0;
         assert!((a.train_on_batch(&x, &y).unwrap() - want).abs() < 1e-12);
         let mut b = model(Sgd::new(0.05));
         for p in b.net_mut().parameters_mut() {
-            p.data_mut().fill(0.0);
+            p.fill(0.0);
         }
         b.train_on_batch(&x, &y).unwrap();
         assert_eq!(a.net().parameters(), b.net().parameters());

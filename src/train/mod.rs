@@ -22,9 +22,11 @@
 //! assert!(logs["mae"] < 1e-3);
 //! ```
 
+pub mod callbacks;
 mod error;
 mod fit;
 mod history;
+mod weights;
 pub mod progress;
 
 pub use error::TrainError;
@@ -38,6 +40,7 @@ use crate::optim::Optimizer;
 use crate::tape::{Tape, Var};
 use crate::tensor::{Float, Tensor};
 use rand::{rngs::StdRng, SeedableRng};
+use std::collections::BTreeMap;
 
 type CustomLoss<T> = Box<dyn for<'t> Fn(Var<'t, T>, Var<'t, T>) -> Var<'t, T>>;
 
@@ -110,6 +113,43 @@ impl<T: Float> LossFn<T> {
         }
     }
 
+    /// The loss with a weight per sample, as Keras computes it: the per-sample losses times
+    /// `weights` (shape `(batch,)`), reduced as the loss says (by default summed and divided by
+    /// the batch size). A custom loss must return one value per sample for this.
+    #[track_caller]
+    pub fn call_weighted<'t>(&self, y_true: Var<'t, T>, y_pred: Var<'t, T>, weights: Var<'t, T>) -> Var<'t, T> {
+        let l = match self {
+            LossFn::Registry(l) => {
+                let per = l.per_sample(y_true, y_pred);
+                crate::losses::reduce(per * weights.reshape(&per.shape()), l.options().reduction)
+            }
+            LossFn::Custom { f, .. } => {
+                let per = f(y_true, y_pred);
+                per * weights.reshape(&per.shape())
+            }
+        };
+        if l.len() == 1 {
+            l
+        } else {
+            l.mean()
+        }
+    }
+
+    /// Number of values the unreduced loss gives for `rows` samples of these targets (one per
+    /// sample, or one in all), found on a scratch tape.
+    pub(crate) fn per_sample_len(&self, y_true: &Tensor<T>, y_shape: &[usize], out_width: usize) -> usize {
+        let tape = Tape::new();
+        let rows = y_shape[0];
+        let width = y_true.len() / y_true.shape().first().copied().unwrap_or(1).max(1);
+        let first: Vec<T> = (0..rows).flat_map(|_| y_true.data()[..width].iter().copied()).collect();
+        let yt = tape.leaf(y_shape, &first, false);
+        let yp = tape.leaf(&[rows, out_width], &vec![T::from_f64(0.5); rows * out_width], false);
+        match self {
+            LossFn::Registry(l) => l.per_sample(yt, yp).len(),
+            LossFn::Custom { f, .. } => f(yt, yp).len(),
+        }
+    }
+
     /// Whether targets are integer class ids (the registry's sparse categorical cross-entropy).
     pub fn is_sparse(&self) -> bool {
         matches!(self, LossFn::Registry(l) if l.name() == "sparse_categorical_crossentropy")
@@ -129,7 +169,8 @@ impl<T: Float> std::fmt::Debug for LossFn<T> {
 }
 
 /// The settings of one `fit` call, Keras' keyword arguments: `epochs`, `batch_size` (32),
-/// `shuffle` (true), `validation_data`, `verbose` and a shuffling `seed`.
+/// `shuffle` (true), `validation_data`, `validation_split`, `sample_weight`, `class_weight`,
+/// `verbose` and a `seed` for shuffling and random layers.
 #[derive(Clone, Copy, Debug)]
 pub struct FitConfig<'a, T: Float> {
     /// Passes over the training data.
@@ -142,13 +183,31 @@ pub struct FitConfig<'a, T: Float> {
     pub validation_data: Option<(&'a Tensor<T>, &'a Tensor<T>)>,
     /// Progress output.
     pub verbose: Verbose,
-    /// Reseeds the model's shuffling generator before training.
+    /// Reseeds the model's generator (shuffling, random layers) before training.
     pub seed: Option<u64>,
+    /// Fraction of the rows, taken from the end before any shuffling, held out as validation
+    /// data (ignored when `validation_data` is given, as in Keras). `0` holds out nothing.
+    pub validation_split: f64,
+    /// A non-negative weight per row of `x`: the loss of a batch is `sum(w_i * loss_i) / batch`.
+    pub sample_weight: Option<&'a Tensor<T>>,
+    /// Weights by class id (`round(y)`, or the argmax of a one-hot row): each row's sample
+    /// weight is its class's weight (1 for classes not named).
+    pub class_weight: Option<&'a BTreeMap<usize, f64>>,
 }
 
 impl<T: Float> Default for FitConfig<'_, T> {
     fn default() -> Self {
-        FitConfig { epochs: 1, batch_size: 32, shuffle: true, validation_data: None, verbose: Verbose::Auto, seed: None }
+        FitConfig {
+            epochs: 1,
+            batch_size: 32,
+            shuffle: true,
+            validation_data: None,
+            verbose: Verbose::Auto,
+            seed: None,
+            validation_split: 0.0,
+            sample_weight: None,
+            class_weight: None,
+        }
     }
 }
 
@@ -177,9 +236,24 @@ impl<'a, T: Float> FitConfig<'a, T> {
         self.verbose = verbose;
         self
     }
-    /// Seed of the shuffling generator.
+    /// Seed of the model's generator (shuffling and random layers).
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = Some(seed);
+        self
+    }
+    /// Holds out the last `fraction` of the rows (before shuffling) as validation data.
+    pub fn validation_split(mut self, fraction: f64) -> Self {
+        self.validation_split = fraction;
+        self
+    }
+    /// A weight per row of `x` (shape `(rows,)`).
+    pub fn sample_weight(mut self, weights: &'a Tensor<T>) -> Self {
+        self.sample_weight = Some(weights);
+        self
+    }
+    /// A weight per class id.
+    pub fn class_weight(mut self, weights: &'a BTreeMap<usize, f64>) -> Self {
+        self.class_weight = Some(weights);
         self
     }
 }
@@ -190,6 +264,7 @@ struct Scratch<T> {
     order: Vec<usize>,
     x: Vec<T>,
     y: Vec<T>,
+    w: Vec<T>,
 }
 
 /// A network ready to train: layers, loss, optimizer, metrics and the tape it reuses.
@@ -202,9 +277,6 @@ pub struct Model<T: Float> {
     tape: Tape<T>,
     rng: StdRng,
     scratch: Scratch<T>,
-    /// The tape's first nodes are leaves holding exactly the network's parameters (in slot order),
-    /// kept from the last training step so the next one need not copy them again.
-    params_on_tape: bool,
 }
 
 impl<T: Float> Sequential<T> {
@@ -223,7 +295,6 @@ impl<T: Float> Sequential<T> {
             tape: Tape::new(),
             rng: StdRng::seed_from_u64(rand::random()),
             scratch: Scratch::default(),
-            params_on_tape: false,
         }
     }
 
@@ -243,7 +314,6 @@ impl<T: Float> Model<T> {
     }
     /// The network, mutable (to set weights).
     pub fn net_mut(&mut self) -> &mut Sequential<T> {
-        self.params_on_tape = false;
         &mut self.net
     }
     /// The optimizer.
@@ -262,7 +332,7 @@ impl<T: Float> Model<T> {
     pub fn metrics(&self) -> &[Metric] {
         &self.metrics
     }
-    /// Reseeds the generator that shuffles the training rows.
+    /// Reseeds the generator that shuffles the training rows and feeds the random layers.
     pub fn set_seed(&mut self, seed: u64) {
         self.rng = StdRng::seed_from_u64(seed);
     }

@@ -7,6 +7,7 @@
 //! recorded, so tangents travel with the values. `jacfwd` seeds one direction per input element
 //! and gets the whole Jacobian from one pass; `jacrev` runs one reverse sweep per output element;
 //! `hessian` and `hvp` run forward mode over the recorded reverse pass (forward-over-reverse).
+//! [`checkpoint`] trades compute for memory in the reverse sweep.
 //!
 //! ```
 //! use tapegrad::autodiff::{hessian, hvp, jacfwd, jacrev, jvp};
@@ -31,8 +32,28 @@
 //! assert_eq!(hvp(g, &[x], &[Tensor::from_vec(vec![1.0, 1.0], &[2])])[0].data(), &[10.0, 4.0]);
 //! ```
 
+mod checkpoint;
+
+pub use checkpoint::checkpoint;
+
 use crate::tape::{Tape, Var};
 use crate::tensor::{Float, Shape, Tensor};
+
+/// Gives a closure the signature the toolbox takes, `for<'t> Fn(&[Var<'t, T>]) -> Var<'t, T>`, so
+/// it can be stored in a `let` and passed to several functions (Rust infers that signature for a
+/// closure written as an argument, not for one stored first).
+///
+/// ```
+/// use tapegrad::autodiff::{func, jacfwd, jacrev};
+/// use tapegrad::Tensor;
+/// let scale = 3.0;
+/// let f = func(move |v| (v[0] * scale).tanh());
+/// let x = [Tensor::from_vec(vec![0.1, 0.2], &[2])];
+/// assert_eq!(jacfwd(&f, &x), jacrev(&f, &x));
+/// ```
+pub fn func<T: Float, F: for<'t> Fn(&[Var<'t, T>]) -> Var<'t, T>>(f: F) -> F {
+    f
+}
 
 /// Records `inputs` as tracked leaves on `tape`.
 fn leaves<'t, T: Float>(tape: &'t Tape<T>, inputs: &[Tensor<T>]) -> Vec<Var<'t, T>> {
