@@ -265,3 +265,59 @@ fn kinks_follow_the_documented_conventions() {
     let g = big.elu(1.0).sum().backward();
     assert!(g[big][0] == 1.0);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+    #[test]
+    fn pad_constant(x in prop::collection::vec(1usize..=3, 1..=3).prop_flat_map(|s| values(s, -2.0, 2.0)),
+                    w in prop::collection::vec((0usize..=2, 0usize..=2), 1..=3), value in -1.0..1.0f64) {
+        let s = x.shape().to_vec();
+        let widths: Vec<[usize; 2]> = w.iter().take(s.len()).map(|&(a, b)| [a, b]).collect();
+        let out: Vec<usize> = s.iter().enumerate().map(|(d, &n)| n + widths.get(d).map_or(0, |p| p[0] + p[1])).collect();
+        let data = (0..out.iter().product()).map(|k| {
+            let m = unravel(k, &out);
+            let inside: Option<Vec<usize>> = m.iter().enumerate().map(|(d, &i)| {
+                let before = widths.get(d).map_or(0, |p| p[0]);
+                (i >= before && i - before < s[d]).then(|| i - before)
+            }).collect();
+            inside.map_or(value, |idx| x.data()[ravel(&idx, &s)])
+        }).collect();
+        let wd = widths.clone();
+        all(move |v| v[0].pad(&wd, value), std::slice::from_ref(&x), &Tensor::from_vec(data, &out))?;
+    }
+
+    #[test]
+    fn repeat_tiles(x in prop::collection::vec(1usize..=3, 1..=3).prop_flat_map(|s| values(s, -2.0, 2.0)),
+                    reps in prop::collection::vec(1usize..=3, 3)) {
+        let s = x.shape().to_vec();
+        let reps: Vec<usize> = reps[..s.len()].to_vec();
+        let out: Vec<usize> = s.iter().zip(&reps).map(|(a, b)| a * b).collect();
+        let data = (0..out.iter().product()).map(|k| {
+            let m: Vec<usize> = unravel(k, &out).iter().zip(&s).map(|(i, n)| i % n).collect();
+            x.data()[ravel(&m, &s)]
+        }).collect();
+        let r2 = reps.clone();
+        all(move |v| v[0].repeat(&r2), std::slice::from_ref(&x), &Tensor::from_vec(data, &out))?;
+    }
+
+    #[test]
+    fn argmax_and_argmin(x in prop::collection::vec(1usize..=4, 1..=3).prop_flat_map(|s| values(s, -2.0, 2.0)), a in 0usize..3, keep in any::<bool>()) {
+        // Round to a coarse grid so ties occur: the first index must win.
+        let x = x.map(|v| (v * 2.0).round());
+        let a = a % x.rank();
+        let first = |g: &[f64], better: fn(f64, f64) -> bool| {
+            let mut b = 0;
+            for k in 1..g.len() {
+                if better(g[k], g[b]) { b = k; }
+            }
+            b as f64
+        };
+        let tape = Tape::new();
+        let xv = tape.var(x.clone());
+        let got = xv.argmax_axis(a as isize, keep);
+        prop_assert!(!got.requires_grad());
+        assert_close(&got.value(), &reduce_by_hand(&x, &[a], keep, |g| first(g, |u, v| u > v)))?;
+        assert_close(&xv.argmin_axis(a as isize, keep).value(), &reduce_by_hand(&x, &[a], keep, |g| first(g, |u, v| u < v)))?;
+    }
+}

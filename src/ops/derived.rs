@@ -1,13 +1,13 @@
 //! Activations and reductions written as expressions of other ops: `leaky_relu`, `elu`, `softplus`
 //! with PyTorch's `beta`/`threshold`, one-sided `clamp`, `min`, `var` and `std` with a
-//! `correction`, and reductions over several axes at once.
+//! `correction`, reductions over several axes at once, and `argmax`/`argmin` (no gradient).
 //!
 //! None of them is a new node kind: each records op units that already exist (`where`, `gt`,
 //! `clip`, `max`, `sum`, ...), so its reverse rule, recorded rule (second order) and JVP are those
 //! of its parts, and its kink follows from theirs as each doc comment states.
 
 use crate::tape::Var;
-use crate::tensor::Float;
+use crate::tensor::{Float, Tensor};
 
 /// `axis` (negative counts from the end) as an index into a shape of `rank`, or a panic naming `op`.
 #[track_caller]
@@ -178,6 +178,62 @@ impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
     pub fn std(self, correction: usize) -> Var<'t, T> {
         self.var(correction).sqrt()
+    }
+
+    /// Index of the largest element along `axis` (`torch.argmax(x, axis, keepdim)`), as a constant
+    /// of the indices (no gradient flows through it) shaped like `max_axis`'s result. A tie gives
+    /// the first index, as PyTorch and numpy do; a NaN counts as the largest (PyTorch).
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from_vec(vec![1.0, 5.0, 5.0, 7.0, 0.0, -1.0], &[2, 3]));
+    /// assert_eq!(x.argmax_axis(1, false).value().data(), &[1.0, 0.0]);
+    /// assert_eq!(x.argmin_axis(0, false).value().data(), &[0.0, 1.0, 1.0]);
+    /// ```
+    #[track_caller]
+    pub fn argmax_axis(self, axis: isize, keepdim: bool) -> Var<'t, T> {
+        self.arg_extreme("argmax", axis, keepdim, |v, best| v > best || (v.is_nan() && !best.is_nan()))
+    }
+
+    /// Index of the smallest element along `axis` (`torch.argmin`); ties and NaN as
+    /// [`argmax_axis`](Self::argmax_axis).
+    #[track_caller]
+    pub fn argmin_axis(self, axis: isize, keepdim: bool) -> Var<'t, T> {
+        self.arg_extreme("argmin", axis, keepdim, |v, best| v < best || (v.is_nan() && !best.is_nan()))
+    }
+
+    #[track_caller]
+    fn arg_extreme(self, op: &str, axis: isize, keepdim: bool, better: impl Fn(T, T) -> bool) -> Var<'t, T> {
+        let shape = self.shape();
+        let a = axis_index(op, axis, shape.len());
+        let (outer, len, inner) = (shape[..a].iter().product::<usize>(), shape[a], shape[a + 1..].iter().product::<usize>());
+        if len == 0 {
+            panic!("{op}: axis {axis} of shape {:?} is empty", &shape[..]);
+        }
+        let idx: Vec<T> = self.with_data(|x| {
+            let mut out = Vec::with_capacity(outer * inner);
+            for o in 0..outer {
+                for i in 0..inner {
+                    let at = |k: usize| x[(o * len + k) * inner + i];
+                    let mut best = 0;
+                    for k in 1..len {
+                        if better(at(k), at(best)) {
+                            best = k;
+                        }
+                    }
+                    out.push(T::from_f64(best as f64));
+                }
+            }
+            out
+        });
+        let mut s = shape.to_vec();
+        if keepdim {
+            s[a] = 1;
+        } else {
+            s.remove(a);
+        }
+        self.tape().constant(Tensor::from_vec(idx, &s))
     }
 }
 

@@ -1,6 +1,6 @@
 //! Shape ops written as expressions of `reshape`, `gather` and `concat` (PyTorch's names):
 //! `permute`, `swapaxes`, `squeeze`, `unsqueeze`, `flatten`, `stack`, `narrow`, `slice`, `flip`,
-//! `index_select`, `embedding` and `cumsum`.
+//! `index_select`, `embedding`, `cumsum`, `pad` (constant) and `repeat`.
 //!
 //! None is a new node kind: an element move is a `gather` (whose adjoint, `scatter_add`, sums the
 //! gradient back, so repeated indices are right), a change of shape a `reshape`, and `cumsum` a
@@ -217,5 +217,62 @@ impl<'t, T: Float> Var<'t, T> {
             back[d] = i;
         }
         sums.permute(&back)
+    }
+
+    /// Constant padding (`F.pad(x, pad, value=value)`, widths given per axis from the first, as
+    /// numpy's `np.pad`): `widths[d] = [before, after]` elements of `value` around axis `d`; axes
+    /// past `widths.len()` are not padded. The gradient of the padding is nothing: only `x`'s
+    /// elements reach it.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from_vec(vec![1.0, 2.0], &[1, 2]));
+    /// let y = x.pad(&[[0, 1], [1, 0]], 9.0);
+    /// assert_eq!(y.value().data(), &[9.0, 1.0, 2.0, 9.0, 9.0, 9.0]);
+    /// ```
+    #[track_caller]
+    pub fn pad(self, widths: &[[usize; 2]], value: T) -> Var<'t, T> {
+        let r = self.shape().len();
+        if widths.len() > r {
+            panic!("pad: {} pairs of widths for a value of rank {r} (shape {:?})", widths.len(), &self.shape()[..]);
+        }
+        let mut out = self;
+        for (d, &[before, after]) in widths.iter().enumerate() {
+            let block = |k: usize, like: Var<'t, T>| {
+                let mut s = like.shape().to_vec();
+                s[d] = k;
+                self.tape().constant(Tensor::from_vec(vec![value; s.iter().product()], &s))
+            };
+            let mut parts = Vec::with_capacity(3);
+            if before > 0 {
+                parts.push(block(before, out));
+            }
+            parts.push(out);
+            if after > 0 {
+                parts.push(block(after, out));
+            }
+            if parts.len() > 1 {
+                out = Var::concat(&parts, d as isize);
+            }
+        }
+        out
+    }
+
+    /// The value tiled `reps[d]` times along each axis `d` (`torch.Tensor.repeat` / `np.tile` with
+    /// one count per axis; the gradient of each element sums over its copies).
+    #[track_caller]
+    pub fn repeat(self, reps: &[usize]) -> Var<'t, T> {
+        let r = self.shape().len();
+        if reps.len() != r || reps.contains(&0) {
+            panic!("repeat: needs one positive count per axis of shape {:?}, got {reps:?}", &self.shape()[..]);
+        }
+        let mut out = self;
+        for (d, &k) in reps.iter().enumerate() {
+            if k > 1 {
+                out = Var::concat(&vec![out; k], d as isize);
+            }
+        }
+        out
     }
 }
