@@ -8,7 +8,8 @@
 //! rows, computed by [`gemm`] (matrixmultiply). The backward products are the same GEMMs transposed:
 //! `dcol_g = W_gᵀ G_g` folded back by col2im for the input, `dW_g += G_g col_gᵀ` for the weight, and
 //! row sums of `G` for the bias. A 1x1 kernel with stride 1 and no padding needs no lowering: `col` is
-//! the image itself.
+//! the image itself. A large batch is cut in two halves that run on two threads, so one half's
+//! lowering overlaps the other's GEMMs (matrixmultiply threads each GEMM too).
 //!
 //! Everything here works on flat slices and shapes; [`conv_geometry`] checks the arguments and
 //! returns a message naming the op, the argument and the shapes.
@@ -428,7 +429,8 @@ pub(crate) fn add_bias<T: Float>(g: &ConvGeom, bias: &[T], out: &mut [T]) {
     }
 }
 
-fn forward_into<T: Float>(g: &ConvGeom, x: &[T], w: &[T], bias: Option<&[T]>, out: &mut [T], add: bool) {
+/// The forward product on one thread (see [`forward_into`]).
+fn forward_serial<T: Float>(g: &ConvGeom, x: &[T], w: &[T], bias: Option<&[T]>, out: &mut [T], add: bool) {
     check_lens(g, "conv_forward", x.len(), w.len(), out.len());
     let (xs, os, p) = g.sizes();
     let (kg, cog) = g.group_sizes();
@@ -456,9 +458,37 @@ fn forward_into<T: Float>(g: &ConvGeom, x: &[T], w: &[T], bias: Option<&[T]>, ou
     }
 }
 
-/// `dx += convᵀ(gout, w)`: the gradient of `sum(out * gout)` with respect to the input (linear in
-/// `gout` and in `w`).
-pub(crate) fn conv_backward_input<T: Float>(g: &ConvGeom, gout: &[T], w: &[T], dx: &mut [T]) {
+/// Multiply-adds from which a batch is split over two threads: each half lowers its own images
+/// while the other's GEMMs run (the lowering alone would leave a core idle).
+const PARALLEL_MACS: usize = 1 << 22;
+
+/// The batch cut in two halves when the work is large enough and two cores are there.
+fn halves(g: &ConvGeom) -> Option<(ConvGeom, ConvGeom)> {
+    let (kg, _) = g.group_sizes();
+    let macs = g.n * g.c_out * g.sizes().2 * kg;
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    if g.n < 2 || macs < PARALLEL_MACS || cores < 2 {
+        return None;
+    }
+    let first = ConvGeom { n: g.n / 2, ..*g };
+    Some((first, ConvGeom { n: g.n - g.n / 2, ..*g }))
+}
+
+/// `out (+)= conv(x, w) (+ bias)`, the batch split over two threads when large.
+fn forward_into<T: Float>(g: &ConvGeom, x: &[T], w: &[T], bias: Option<&[T]>, out: &mut [T], add: bool) {
+    check_lens(g, "conv_forward", x.len(), w.len(), out.len());
+    let Some((g1, g2)) = halves(g) else { return forward_serial(g, x, w, bias, out, add) };
+    let (xs, os, _) = g.sizes();
+    let (x1, x2) = x.split_at(g1.n * xs);
+    let (o1, o2) = out.split_at_mut(g1.n * os);
+    std::thread::scope(|s| {
+        s.spawn(|| forward_serial(&g1, x1, w, bias, o1, add));
+        forward_serial(&g2, x2, w, bias, o2, add);
+    });
+}
+
+/// [`conv_backward_input`] on one thread.
+fn backward_input_serial<T: Float>(g: &ConvGeom, gout: &[T], w: &[T], dx: &mut [T]) {
     check_lens(g, "conv_backward_input", dx.len(), w.len(), gout.len());
     let (xs, os, p) = g.sizes();
     let (kg, cog) = g.group_sizes();
@@ -478,9 +508,22 @@ pub(crate) fn conv_backward_input<T: Float>(g: &ConvGeom, gout: &[T], w: &[T], d
     }
 }
 
-/// `dw += Σ_n gout_n colᵀ(x_n)`: the gradient of `sum(out * gout)` with respect to the weight
-/// (linear in `x` and in `gout`).
-pub(crate) fn conv_backward_weight<T: Float>(g: &ConvGeom, x: &[T], gout: &[T], dw: &mut [T]) {
+/// `dx += convᵀ(gout, w)`: the gradient of `sum(out * gout)` with respect to the input (linear in
+/// `gout` and in `w`).
+pub(crate) fn conv_backward_input<T: Float>(g: &ConvGeom, gout: &[T], w: &[T], dx: &mut [T]) {
+    check_lens(g, "conv_backward_input", dx.len(), w.len(), gout.len());
+    let Some((g1, g2)) = halves(g) else { return backward_input_serial(g, gout, w, dx) };
+    let (xs, os, _) = g.sizes();
+    let (go1, go2) = gout.split_at(g1.n * os);
+    let (d1, d2) = dx.split_at_mut(g1.n * xs);
+    std::thread::scope(|s| {
+        s.spawn(|| backward_input_serial(&g1, go1, w, d1));
+        backward_input_serial(&g2, go2, w, d2);
+    });
+}
+
+/// [`conv_backward_weight`] on one thread.
+fn backward_weight_serial<T: Float>(g: &ConvGeom, x: &[T], gout: &[T], dw: &mut [T]) {
     check_lens(g, "conv_backward_weight", x.len(), dw.len(), gout.len());
     let (xs, os, p) = g.sizes();
     let (kg, cog) = g.group_sizes();
@@ -498,6 +541,23 @@ pub(crate) fn conv_backward_weight<T: Float>(g: &ConvGeom, x: &[T], gout: &[T], 
             gemm(cog, p, kg, gg, (p, 1), cg, (1, p), T::ONE, &mut dw[gi * cog * kg..(gi + 1) * cog * kg]);
         }
     }
+}
+
+/// `dw += Σ_n gout_n colᵀ(x_n)`: the gradient of `sum(out * gout)` with respect to the weight
+/// (linear in `x` and in `gout`).
+pub(crate) fn conv_backward_weight<T: Float>(g: &ConvGeom, x: &[T], gout: &[T], dw: &mut [T]) {
+    check_lens(g, "conv_backward_weight", x.len(), dw.len(), gout.len());
+    let Some((g1, g2)) = halves(g) else { return backward_weight_serial(g, x, gout, dw) };
+    let (xs, os, _) = g.sizes();
+    let (x1, x2) = x.split_at(g1.n * xs);
+    let (go1, go2) = gout.split_at(g1.n * os);
+    // The second half sums into a buffer of its own, added once both are done.
+    let mut other = vec![T::ZERO; dw.len()];
+    std::thread::scope(|s| {
+        s.spawn(|| backward_weight_serial(&g2, x2, go2, &mut other));
+        backward_weight_serial(&g1, x1, go1, dw);
+    });
+    dw.iter_mut().zip(&other).for_each(|(d, &o)| *d += o);
 }
 
 /// `db[c] += Σ gout[:, c, ...]`: the gradient with respect to the bias.

@@ -229,3 +229,31 @@ fn arguments_torch_refuses_are_named_with_the_shapes() {
     let g = conv_geometry("conv1d", &[1, 1, 2], &[1, 1, 4], None, &ConvOptions { padding: Padding::symmetric([1]), ..d1 }).unwrap();
     assert_eq!(g.out_shape(), [1, 1, 1]);
 }
+
+/// A batch large enough to be split over two threads gives what one thread gives (the weight's
+/// gradient up to the order of its sum).
+#[test]
+fn split_batch_equals_one_thread() {
+    let o = ConvOptions::<2>::default().padding(Padding::symmetric([1, 1])).stride([1, 2]);
+    let g = conv_geometry("conv2d", &[5, 16, 32, 32], &[16, 16, 3, 3], None, &o).unwrap();
+    assert!(halves(&g).is_some() || std::thread::available_parallelism().map_or(1, |c| c.get()) < 2);
+    let val = |i: usize, m: usize| ((i * m % 19) as f64 - 9.0) / 9.0;
+    let x: Vec<f64> = (0..5 * 16 * 32 * 32).map(|i| val(i, 7)).collect();
+    let w: Vec<f64> = (0..16 * 16 * 9).map(|i| val(i, 5)).collect();
+    let out_len = g.out_shape().iter().product();
+    let gout: Vec<f64> = (0..out_len).map(|i| val(i, 3)).collect();
+    let (mut a, mut b) = (vec![0.0; out_len], vec![0.0; out_len]);
+    conv_forward(&g, &x, &w, None, &mut a);
+    forward_serial(&g, &x, &w, None, &mut b, false);
+    assert_eq!(a, b);
+    let (mut a, mut b) = (vec![0.0; x.len()], vec![0.0; x.len()]);
+    conv_backward_input(&g, &gout, &w, &mut a);
+    backward_input_serial(&g, &gout, &w, &mut b);
+    assert_eq!(a, b);
+    let (mut a, mut b) = (vec![0.0; w.len()], vec![0.0; w.len()]);
+    conv_backward_weight(&g, &x, &gout, &mut a);
+    backward_weight_serial(&g, &x, &gout, &mut b);
+    for (p, q) in a.iter().zip(&b) {
+        assert!((p - q).abs() <= 1e-12 * (1.0 + q.abs()), "{p} vs {q}");
+    }
+}
