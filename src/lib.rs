@@ -20,7 +20,9 @@ pub mod tensor;
 
 pub use gradcheck::{gradcheck, GradcheckOptions, GradcheckReport};
 pub use losses::{Loss, LossOptions};
+pub use ops::conv::{ConvOptions, Padding};
 pub use ops::custom::CustomOp;
+pub use ops::pool::PoolOptions;
 pub use ops::elem::Elem;
 pub use tape::{Gradients, Tape, Var};
 pub use tensor::{Float, Shape, Tensor};

@@ -48,6 +48,12 @@ pub trait Elem<T: Float>:
     fn sigmoid(self) -> Self;
     /// Hyperbolic tangent.
     fn tanh(self) -> Self;
+    /// Sine.
+    fn sin(self) -> Self;
+    /// Cosine.
+    fn cos(self) -> Self;
+    /// The error function.
+    fn erf(self) -> Self;
     /// Heaviside step: 1 where `x > 0`, else 0 (0 at the kink). No gradient.
     fn step(self) -> Self;
     /// -1, 0 or 1 (0 at 0). No gradient.
@@ -124,6 +130,18 @@ impl<T: Float> Elem<T> for T {
         sigmoid(self)
     }
     #[inline(always)]
+    fn sin(self) -> T {
+        Float::sin(self)
+    }
+    #[inline(always)]
+    fn cos(self) -> T {
+        Float::cos(self)
+    }
+    #[inline(always)]
+    fn erf(self) -> T {
+        Float::erf(self)
+    }
+    #[inline(always)]
     fn tanh(self) -> T {
         Float::tanh(self)
     }
@@ -172,6 +190,15 @@ impl<'t, T: Float> Elem<T> for Var<'t, T> {
     }
     fn tanh(self) -> Self {
         Var::tanh(self)
+    }
+    fn sin(self) -> Self {
+        Var::sin(self)
+    }
+    fn cos(self) -> Self {
+        Var::cos(self)
+    }
+    fn erf(self) -> Self {
+        Var::erf(self)
     }
     fn step(self) -> Self {
         self.gt(self.tape().scalar(T::ZERO))

@@ -11,7 +11,7 @@
 //!
 //! | file | ops |
 //! | --- | --- |
-//! | `unary.rs` | neg, square, sqrt, exp, log, log1p, abs, relu, sigmoid, tanh, softplus, sign |
+//! | `unary.rs` | neg, square, sqrt, exp, log, log1p, abs, relu, sigmoid, tanh, softplus, sign, sin, cos, tan, erf, gelu, gelu_tanh, silu |
 //! | `scalar.rs` | `x + c`, `x * c`, `c - x`, `c / x`, `x / c`, pow, clip |
 //! | `binary.rs` | add, sub, mul, div, maximum, minimum (numpy broadcasting), operators |
 //! | `compare.rs` | gt, ge, lt, le, eq, ne (masks, no gradient) |
@@ -20,6 +20,10 @@
 //! | `linalg.rs` | matmul, transpose |
 //! | `shape.rs` | reshape, broadcast_to, concat, gather, one_hot, where |
 //! | `scatter.rs` | scatter_add (the adjoint of gather) |
+//! | `convolution.rs` | conv1d, conv2d (kernels: `conv.rs`) |
+//! | `pooling.rs` | max_pool1d/2d, avg_pool1d/2d, global_avg_pool1d/2d (kernels: `pool.rs`) |
+//! | `derived.rs` | leaky_relu, elu, softplus_with, clamp_min/max, min, min_axis, sum/mean/max/min_axes, var, std, argmax/argmin (expressions of the above) |
+//! | `layout.rs` | permute, swapaxes, squeeze, unsqueeze, flatten, stack, slice, narrow, flip, index_select, embedding, cumsum, pad, repeat (expressions of reshape/gather/concat/matmul) |
 //! | `custom.rs` | ops defined outside the crate through [`CustomOp`](crate::CustomOp) |
 //!
 //! `grad.rs` runs the recorded rules backward (`Var::grad`); the tape's `backward.rs` runs the
@@ -27,10 +31,16 @@
 
 mod binary;
 mod compare;
+pub(crate) mod conv;
+mod convolution;
+mod derived;
 pub(crate) mod custom;
 pub(crate) mod elem;
 mod grad;
+mod layout;
 mod linalg;
+pub(crate) mod pool;
+mod pooling;
 mod reduce;
 mod scalar;
 mod scatter;
@@ -78,6 +88,11 @@ pub(crate) enum Op<T: Float> {
     Where { mask: u32, a: u32, b: u32 },
     /// Indices listed in the tape's aux data at `start..start + len`.
     Scatter { x: u32, axis: u32, start: u32, len: u32 },
+    /// A convolution product (`convolution.rs`): inputs `a`, `b` and `bias` (or `NO_BIAS`),
+    /// geometry in the tape's aux data at `start`.
+    Conv { kind: convolution::ConvKind, a: u32, b: u32, bias: u32, start: u32 },
+    /// A pooling map (`pooling.rs`): geometry (and max pooling's argmax) in aux data at `start`.
+    Pool { kind: pooling::PoolKind, x: u32, start: u32 },
     /// A user's op: `index` into the tape's custom ops, inputs in aux data at `start..start + len`.
     Custom { index: u32, start: u32, len: u32 },
 }
@@ -106,6 +121,8 @@ impl<T: Float> Op<T> {
             Op::Gather { .. } => "gather",
             Op::Where { .. } => "where",
             Op::Scatter { .. } => "scatter_add",
+            Op::Conv { kind, .. } => kind.name(),
+            Op::Pool { kind, .. } => kind.name(),
             Op::Custom { .. } => "custom",
         }
     }
@@ -131,7 +148,10 @@ impl<T: Float> Op<T> {
             | Op::Reshape(x)
             | Op::BroadcastTo(x)
             | Op::Gather { x, .. }
-            | Op::Scatter { x, .. } => smallvec![x],
+            | Op::Scatter { x, .. }
+            | Op::Pool { x, .. } => smallvec![x],
+            Op::Conv { a, b, bias, .. } if bias == convolution::NO_BIAS => smallvec![a, b],
+            Op::Conv { a, b, bias, .. } => smallvec![a, b, bias],
             Op::Binary(_, a, b) | Op::Compare(_, a, b) | Op::Matmul(a, b) => smallvec![a, b],
             Op::Where { mask, a, b } => smallvec![mask, a, b],
             Op::Concat { start, len, .. } | Op::Custom { start, len, .. } => {
@@ -162,6 +182,8 @@ pub(crate) fn vjp<T: Float>(op: &Op<T>, b: &mut Back<'_, T>) {
         Op::Gather { x, axis, start, len } => shape::vjp_gather(x, axis, start, len, b),
         Op::Where { mask, a, b: r } => shape::vjp_where(mask, a, r, b),
         Op::Scatter { x, axis, start, len } => scatter::vjp_scatter(x, axis, start, len, b),
+        Op::Conv { kind, a, b: w, bias, start } => convolution::vjp(kind, a, w, bias, start, b),
+        Op::Pool { kind, x, start } => pooling::vjp(kind, x, start, b),
         Op::Custom { index, start, len } => custom::vjp(index, start, len, b),
     }
 }
@@ -189,6 +211,11 @@ pub(crate) fn vjp_recorded<'t, T: Float>(op: Op<T>, y: Var<'t, T>, g: Var<'t, T>
         Op::Gather { x, axis, .. } => shape::vjp_recorded_gather(v(x), axis, aux, g, &mut out),
         Op::Where { mask, a, b } => shape::vjp_recorded_where(v(mask), v(a), v(b), g, &mut out),
         Op::Scatter { x, axis, .. } => scatter::vjp_recorded_scatter(v(x), axis, aux, g, &mut out),
+        Op::Conv { kind, a, b, bias, start } => {
+            let bias = (bias != convolution::NO_BIAS).then(|| v(bias));
+            convolution::vjp_recorded(kind, v(a), v(b), bias, start, g, &mut out)
+        }
+        Op::Pool { kind, x, start } => pooling::vjp_recorded(kind, v(x), start, g, &mut out),
         Op::Custom { index, .. } => custom::vjp_recorded(index, aux, y, g, &mut out),
     }
     out
@@ -215,6 +242,8 @@ pub(crate) fn jvp<T: Float>(op: &Op<T>, j: &Jvp<'_, T>, d: usize, out: &mut [T])
         Op::Gather { x, axis, start, len } => shape::jvp_gather(x, axis, start, len, j, d, out),
         Op::Where { mask, a, b } => shape::jvp_where(mask, a, b, j, d, out),
         Op::Scatter { x, axis, start, len } => scatter::jvp_scatter(x, axis, start, len, j, d, out),
+        Op::Conv { kind, a, b, bias, start } => convolution::jvp(kind, a, b, bias, start, j, d, out),
+        Op::Pool { kind, x, start } => pooling::jvp(kind, x, start, j, d, out),
         Op::Custom { index, start, len } => custom::jvp(index, start, len, j, d, out),
     }
 }

@@ -12,6 +12,11 @@ use crate::ops::{Contribs, Op};
 use crate::tape::{Back, Jvp, Var};
 use crate::tensor::Float;
 
+/// `1 / sqrt(2 pi)`: the standard normal density at 0.
+const GELU_PHI: f64 = 0.398_942_280_401_432_7;
+/// `sqrt(2 / pi)`, the tanh approximation's scale.
+const GELU_C: f64 = 0.797_884_560_802_865_4;
+
 macro_rules! unary_table {
     ($( $variant:ident, $name:literal: y = |$x:ident| $fwd:expr, vjp = |$dx:ident, $dy:ident, $g:ident| $vjp:expr; )*) => {
         /// The elementwise unary ops.
@@ -71,6 +76,26 @@ unary_table! {
     Tanh, "tanh":         y = |x| x.tanh(),    vjp = |x, y, g| g * y.square().rsub(T::ONE);
     // ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|), finite for any x; its derivative is sigma(x).
     Softplus, "softplus": y = |x| x.max(T::ZERO) + (-x.abs()).exp().ln_1p(), vjp = |x, y, g| g * x.sigmoid();
+    Sin, "sin":           y = |x| x.sin(),     vjp = |x, y, g| g * x.cos();
+    Cos, "cos":           y = |x| x.cos(),     vjp = |x, y, g| -(g * x.sin());
+    // tan' = 1 + tan^2.
+    Tan, "tan":           y = |x| x.tan(),     vjp = |x, y, g| g * (y.square() + T::ONE);
+    // erf' = 2/sqrt(pi) e^(-x^2).
+    Erf, "erf":           y = |x| x.erf(),     vjp = |x, y, g| g * (-x.square()).exp() * T::from_f64(std::f64::consts::FRAC_2_SQRT_PI);
+    // gelu = x Phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2; gelu' = Phi(x) + x phi(x).
+    Gelu, "gelu":         y = |x| x * T::from_f64(0.5) * ((x * T::from_f64(std::f64::consts::FRAC_1_SQRT_2)).erf() + T::ONE),
+                          vjp = |x, y, g| g * ((x * T::from_f64(std::f64::consts::FRAC_1_SQRT_2)).erf() * T::from_f64(0.5) + T::from_f64(0.5)
+                              + x * (x.square() * T::from_f64(-0.5)).exp() * T::from_f64(GELU_PHI));
+    // gelu_tanh = x (1 + tanh u) / 2, u = sqrt(2/pi) (x + 0.044715 x^3);
+    // its derivative (1 + t) / 2 + x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2) / 2, t = tanh u.
+    GeluTanh, "gelu_tanh": y = |x| x * T::from_f64(0.5) * ((x + x * x * x * T::from_f64(0.044715)) * T::from_f64(GELU_C)).tanh() + x * T::from_f64(0.5),
+                          vjp = |x, y, g| {
+                              let t = ((x + x.square() * x * T::from_f64(0.044715)) * T::from_f64(GELU_C)).tanh();
+                              g * (t * T::from_f64(0.5) + T::from_f64(0.5)
+                                  + x * t.square().rsub(T::ONE) * (x.square() * T::from_f64(3.0 * 0.044715) + T::ONE) * T::from_f64(0.5 * GELU_C))
+                          };
+    // silu = x sigma(x); silu' = s (1 + x (1 - s)), s = sigma(x).
+    Silu, "silu":         y = |x| x * sigmoid(x), vjp = |x, y, g| { let s = x.sigmoid(); g * s * (x * s.rsub(T::ONE) + T::ONE) };
     // sign has no gradient: it is recorded untracked, so this rule never runs.
     Sign, "sign":         y = |x| sign(x), vjp = |x, y, g| g * T::ZERO;
 }
@@ -132,6 +157,51 @@ impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
     pub fn softplus(self) -> Var<'t, T> {
         self.unary(Unary::Softplus)
+    }
+    /// Sine (`torch.sin`).
+    #[track_caller]
+    pub fn sin(self) -> Var<'t, T> {
+        self.unary(Unary::Sin)
+    }
+    /// Cosine (`torch.cos`).
+    #[track_caller]
+    pub fn cos(self) -> Var<'t, T> {
+        self.unary(Unary::Cos)
+    }
+    /// Tangent (`torch.tan`); its derivative `1 + tan^2` grows without bound near `pi/2 + k pi`.
+    #[track_caller]
+    pub fn tan(self) -> Var<'t, T> {
+        self.unary(Unary::Tan)
+    }
+    /// The error function (`torch.erf`), to full `f32`/`f64` accuracy (`libm`).
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from_vec(vec![0.0, 1.0], &[2]));
+    /// let y = x.erf();
+    /// assert_eq!(y.value().data(), &[0.0, 0.842_700_792_949_714_9]);
+    /// ```
+    #[track_caller]
+    pub fn erf(self) -> Var<'t, T> {
+        self.unary(Unary::Erf)
+    }
+    /// GELU, exact: `x Φ(x)` with `Φ` the standard normal CDF, `x (1 + erf(x / √2)) / 2` (PyTorch's
+    /// `F.gelu(x)`, Keras' `gelu(x, approximate=False)`).
+    #[track_caller]
+    pub fn gelu(self) -> Var<'t, T> {
+        self.unary(Unary::Gelu)
+    }
+    /// GELU, tanh approximation: `x (1 + tanh(√(2/π) (x + 0.044715 x³))) / 2` (PyTorch's
+    /// `F.gelu(x, approximate="tanh")`, Keras' `gelu(x, approximate=True)`).
+    #[track_caller]
+    pub fn gelu_tanh(self) -> Var<'t, T> {
+        self.unary(Unary::GeluTanh)
+    }
+    /// SiLU (swish): `x σ(x)` (PyTorch's `F.silu`, Keras' `silu`/`swish`).
+    #[track_caller]
+    pub fn silu(self) -> Var<'t, T> {
+        self.unary(Unary::Silu)
     }
     /// -1, 0 or 1 by the sign of each element (`torch.sign`); no gradient flows through it.
     #[track_caller]
