@@ -72,13 +72,20 @@ fn precedence_and_numbers() {
         < 1e-12);
 }
 
+/// `sin` and `cos` are recorded as the tape's own ops.
+#[test]
+fn sin_and_cos_are_ops() {
+    let (t, p) = batch();
+    let want: f64 = p.data().iter().zip(t.data()).map(|(a, b)| a.sin() * (a - b).cos()).sum::<f64>() / p.len() as f64;
+    assert!((value("mean(sin(p) * cos(p - t))", &t, &p) - want).abs() < 1e-12);
+}
+
 #[test]
 fn errors_point_at_the_problem() {
     assert_eq!(err("mean(t - )"), "expected a number, t, p, a function or '(', found ')'\n  mean(t - )\n           ^");
     assert_eq!(err("mean(abs(t - p)"), "expected ',' or ')' in the arguments of mean, found the end of the formula\n  mean(abs(t - p)\n                 ^");
     assert_eq!(err("mean(q - p)"), "unknown name \"q\"; expected t (targets), p (predictions), a number or a function\n  mean(q - p)\n       ^");
-    assert_eq!(err("sin(p)"), "sin is not yet available: the tape has no sin op yet\n  sin(p)\n  ^^^");
-    assert_eq!(err("mean(cos(p - t))"), "cos is not yet available: the tape has no cos op yet\n  mean(cos(p - t))\n       ^^^");
+    assert_eq!(err("mean(sinh(p))"), "unknown function \"sinh\"; expected one of: log exp abs sqrt square log1p relu sigmoid tanh softplus sin cos min max clip where mean sum\n  mean(sinh(p))\n       ^^^^");
     assert_eq!(err("p $ t"), "unexpected character '$'; expected a number, t, p, a function, an operator or a parenthesis\n  p $ t\n    ^");
     assert_eq!(err("p t"), "expected an operator or the end of the formula, found \"t\"\n  p t\n    ^");
     assert_eq!(err(""), "empty formula; expected an expression over t and p such as mean(square(t - p))\n  \n  ^");

@@ -255,6 +255,8 @@ impl Formula {
                         Func::Sigmoid => x.sigmoid(),
                         Func::Tanh => x.tanh(),
                         Func::Softplus => x.softplus(),
+                        Func::Sin => x.sin(),
+                        Func::Cos => x.cos(),
                         _ => return Err(self.error(e.span, format!("{} is not yet available: the tape has no {} op yet", name_of(*f), name_of(*f)))),
                     }),
                     _ => return Err(self.error(e.span, "wrong number of arguments")),

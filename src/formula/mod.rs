@@ -8,7 +8,7 @@
 //! | function | meaning |
 //! | --- | --- |
 //! | `log exp abs sqrt square log1p relu sigmoid tanh softplus` | elementwise |
-//! | `sin cos` | elementwise (reserved: "not yet available" until the tape has the ops) |
+//! | `sin cos` | elementwise |
 //! | `min(a, b)`, `max(a, b)` | elementwise minimum / maximum (ties as TensorFlow: the gradient goes to `a`) |
 //! | `min(x)`, `max(x)`, with an optional axis `max(x, axis=1)` | reductions |
 //! | `clip(x, lo, hi)` | clamp to `[lo, hi]` (numbers) |
@@ -61,9 +61,9 @@ pub enum Func {
     Tanh,
     /// `log(1 + e^x)`.
     Softplus,
-    /// Sine (reserved).
+    /// Sine.
     Sin,
-    /// Cosine (reserved).
+    /// Cosine.
     Cos,
     /// Elementwise minimum of two, or a reduction of one.
     Min,
@@ -91,8 +91,8 @@ pub const FUNCTIONS: &[(&str, Func, bool)] = &[
     ("sigmoid", Func::Sigmoid, true),
     ("tanh", Func::Tanh, true),
     ("softplus", Func::Softplus, true),
-    ("sin", Func::Sin, false),
-    ("cos", Func::Cos, false),
+    ("sin", Func::Sin, true),
+    ("cos", Func::Cos, true),
     ("min", Func::Min, true),
     ("max", Func::Max, true),
     ("clip", Func::Clip, true),
