@@ -1,5 +1,6 @@
 //! A walk through the tape: record an expression, look at the tape, sweep it backward, check the
-//! gradient, and export the graph for Graphviz.
+//! gradient, export the graph for Graphviz, differentiate a gradient, and then the other half of
+//! autodiff on one small function: `jvp`, `jacfwd`, `jacrev`, `hessian` and `hvp`.
 //!
 //! Run with `cargo run --release --example autodiff_tour [OUT_DIR]`; it writes `tour.dot` and
 //! `tour_grads.dot` into OUT_DIR (default: the system's temp directory).
@@ -65,4 +66,24 @@ fn main() {
         [pv * (1.0 - pv) * 1.0, pv * (1.0 - pv) * 2.0]
     );
     println!("the tape grew from {first_order_nodes} to {} nodes while recording the gradient graph", tape.len());
+
+    // 7. Forward mode and the toolbox, on f(x) = [x0 x1, sin(x0) + x1^2] from R^2 to R^2 and on
+    //    the scalar g(x) = x0^2 x1 + sin(x1).
+    use tapegrad::autodiff::{hessian, hvp, jacfwd, jacrev, jvp};
+    use tapegrad::Var;
+    fn f<'t>(v: &[Var<'t, f64>]) -> Var<'t, f64> {
+        let (x0, x1) = (v[0].gather(0, &[0]), v[0].gather(0, &[1]));
+        Var::concat(&[x0 * x1, x0.sin() + x1.square()], 0)
+    }
+    fn g<'t>(v: &[Var<'t, f64>]) -> Var<'t, f64> {
+        let (x0, x1) = (v[0].gather(0, &[0]), v[0].gather(0, &[1]));
+        (x0.square() * x1 + x1.sin()).sum()
+    }
+    let x = [Tensor::from_vec(vec![0.5, 2.0], &[2])];
+    let (y, t) = jvp(f, &x, &[Tensor::from_vec(vec![1.0, 0.0], &[2])]);
+    println!("\nf(x) = {y}\nJ e0 by one forward pass (jvp) = {t}");
+    println!("J by forward mode (jacfwd):\n{}", jacfwd(f, &x)[0]);
+    println!("J by reverse mode (jacrev):\n{}", jacrev(f, &x)[0]);
+    println!("Hessian of g (forward over reverse):\n{}", hessian(g, &x)[0][0]);
+    println!("H v with v = [1, 1] (hvp, no Hessian formed) = {}", hvp(g, &x, &[Tensor::ones(&[2])])[0]);
 }
