@@ -60,6 +60,17 @@ fn leaves<'t, T: Float>(tape: &'t Tape<T>, inputs: &[Tensor<T>]) -> Vec<Var<'t, 
     inputs.iter().map(|x| tape.var(x.clone())).collect()
 }
 
+/// Switches forward mode on with one direction and records `inputs` as leaves whose tangents are
+/// `tangents`.
+fn seeded<'t, T: Float>(tape: &'t Tape<T>, inputs: &[Tensor<T>], tangents: &[Tensor<T>]) -> Vec<Var<'t, T>> {
+    tape.forward_mode(1);
+    let xs = leaves(tape, inputs);
+    for (x, t) in xs.iter().zip(tangents) {
+        x.set_tangent(0, t.data());
+    }
+    xs
+}
+
 /// Panics, naming the function and the argument, unless `given` and `want` have the same shapes.
 #[track_caller]
 fn check_shapes<T: Float>(func: &str, arg: &str, given: &[Tensor<T>], want: &[Tensor<T>]) {
@@ -106,11 +117,7 @@ where
 {
     check_shapes("jvp", "tangents", tangents, inputs);
     let tape = Tape::new();
-    tape.forward_mode(1);
-    let xs = leaves(&tape, inputs);
-    for (x, t) in xs.iter().zip(tangents) {
-        x.set_tangent(0, t.data());
-    }
+    let xs = seeded(&tape, inputs, tangents);
     let y = f(&xs);
     (y.value(), y.tangent(0))
 }
@@ -277,11 +284,7 @@ where
 {
     check_shapes("hvp", "v", v, inputs);
     let tape = Tape::new();
-    tape.forward_mode(1);
-    let xs = leaves(&tape, inputs);
-    for (x, t) in xs.iter().zip(v) {
-        x.set_tangent(0, t.data());
-    }
+    let xs = seeded(&tape, inputs, v);
     let y = f(&xs);
     check_scalar("hvp", y);
     y.grad(&xs).iter().map(|g| g.tangent(0)).collect()
