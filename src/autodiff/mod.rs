@@ -174,12 +174,35 @@ where
     T: Float,
     F: for<'t> Fn(&[Var<'t, T>]) -> Var<'t, T>,
 {
-    let n: usize = inputs.iter().map(Tensor::len).sum();
     let tape = Tape::new();
-    tape.forward_mode(n.max(1));
-    let xs = leaves(&tape, inputs);
-    seed_identity(&xs);
+    let xs = identity_seeded(&tape, inputs);
     let y = f(&xs);
+    tangent_blocks(y, &xs)
+}
+
+/// Switches forward mode on with one direction per input element and records `inputs` as leaves
+/// seeded with the identity: direction `d` is the unit vector of the `d`-th element over all inputs.
+fn identity_seeded<'t, T: Float>(tape: &'t Tape<T>, inputs: &[Tensor<T>]) -> Vec<Var<'t, T>> {
+    let n: usize = inputs.iter().map(Tensor::len).sum();
+    tape.forward_mode(n.max(1));
+    let xs = leaves(tape, inputs);
+    let mut dir = 0;
+    for x in &xs {
+        let k = x.len();
+        let mut e = vec![T::ZERO; k];
+        for c in 0..k {
+            e[c] = T::ONE;
+            x.set_tangent(dir + c, &e);
+            e[c] = T::ZERO;
+        }
+        dir += k;
+    }
+    xs
+}
+
+/// The derivatives of `y` with respect to each identity-seeded input, read off its tangents: one
+/// block per input, of shape `y ++ input`.
+fn tangent_blocks<T: Float>(y: Var<'_, T>, xs: &[Var<'_, T>]) -> Vec<Tensor<T>> {
     let (ys, m) = (y.shape(), y.len());
     let mut dir = 0;
     xs.iter()
@@ -196,21 +219,6 @@ where
             j
         })
         .collect()
-}
-
-/// Seeds the identity: direction `d` is the unit vector of the `d`-th element over all inputs.
-fn seed_identity<T: Float>(xs: &[Var<'_, T>]) {
-    let mut dir = 0;
-    for x in xs {
-        let k = x.len();
-        let mut e = vec![T::ZERO; k];
-        for c in 0..k {
-            e[c] = T::ONE;
-            x.set_tangent(dir + c, &e);
-            e[c] = T::ZERO;
-        }
-        dir += k;
-    }
 }
 
 /// The Jacobian by whichever mode is cheaper: forward when the inputs have fewer elements than
@@ -242,35 +250,11 @@ where
     T: Float,
     F: for<'t> Fn(&[Var<'t, T>]) -> Var<'t, T>,
 {
-    let n: usize = inputs.iter().map(Tensor::len).sum();
     let tape = Tape::new();
-    tape.forward_mode(n.max(1));
-    let xs = leaves(&tape, inputs);
-    seed_identity(&xs);
+    let xs = identity_seeded(&tape, inputs);
     let y = f(&xs);
     check_scalar("hessian", y);
-    let grads = y.grad(&xs);
-    grads
-        .iter()
-        .zip(&xs)
-        .map(|(g, xa)| {
-            let mut dir = 0;
-            xs.iter()
-                .map(|xb| {
-                    let (ka, kb) = (xa.len(), xb.len());
-                    let mut h = Tensor::zeros(&joined(&xa.shape(), &xb.shape()));
-                    for c in 0..kb {
-                        let t = g.tangent(dir + c);
-                        for r in 0..ka {
-                            h.data_mut()[r * kb + c] = t.data()[r];
-                        }
-                    }
-                    dir += kb;
-                    h
-                })
-                .collect()
-        })
-        .collect()
+    y.grad(&xs).into_iter().map(|g| tangent_blocks(g, &xs)).collect()
 }
 
 /// The Hessian-vector product `H v` of a scalar `f`, one tensor per input, by forward mode over
