@@ -43,11 +43,11 @@ macro_rules! binary_table {
             /// one loop per op and side.
             #[inline]
             #[allow(clippy::too_many_arguments)]
-            fn accumulate<T: Float>(self, side: Side, sa: &[usize], sb: &[usize], so: &[usize], av: &[T], bv: &[T], g: &[T], gx: &mut [T]) {
+            fn accumulate<T: Float>(self, side: Side, layout: Layout, sa: &[usize], sb: &[usize], so: &[usize], av: &[T], bv: &[T], g: &[T], gx: &mut [T]) {
                 match (self, side) {
                     $(
-                        (Binary::$variant, Side::A) => accumulate(side, sa, sb, so, av, bv, g, gx, |a: T, b: T, g: T| Binary::$variant.vjp(Side::A, a, b, g)),
-                        (Binary::$variant, Side::B) => accumulate(side, sa, sb, so, av, bv, g, gx, |a: T, b: T, g: T| Binary::$variant.vjp(Side::B, a, b, g)),
+                        (Binary::$variant, Side::A) => accumulate(side, layout, sa, sb, so, av, bv, g, gx, |a: T, b: T, g: T| Binary::$variant.vjp(Side::A, a, b, g)),
+                        (Binary::$variant, Side::B) => accumulate(side, layout, sa, sb, so, av, bv, g, gx, |a: T, b: T, g: T| Binary::$variant.vjp(Side::B, a, b, g)),
                     )*
                 }
             }
@@ -83,11 +83,11 @@ pub(crate) enum Side {
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn accumulate<T: Float>(
-    side: Side, a: &[usize], b: &[usize], o: &[usize], av: &[T], bv: &[T], g: &[T], gx: &mut [T],
+    side: Side, layout: Layout, a: &[usize], b: &[usize], o: &[usize], av: &[T], bv: &[T], g: &[T], gx: &mut [T],
     d: impl Fn(T, T, T) -> T,
 ) {
     let sum = |it: &mut dyn Iterator<Item = T>| it.fold(T::ZERO, |s, v| s + v);
-    match (Layout::of(a, b, o), side) {
+    match (layout, side) {
         (Layout::Same, _) => {
             gx.iter_mut().zip(g.iter().zip(av.iter().zip(bv))).for_each(|(y, (&gi, (&x, &z)))| *y += d(x, z, gi));
         }
@@ -178,9 +178,10 @@ impl<'t, T: Float> Var<'t, T> {
 pub(crate) fn vjp<T: Float>(kind: Binary, a: u32, b: u32, bk: &mut Back<'_, T>) {
     let (av, bv, g) = (bk.x(a), bk.x(b), bk.g);
     let (sa, sb, so) = (bk.shape_of(a), bk.shape_of(b), bk.shape);
+    let layout = Layout::of(sa, sb, so);
     for (side, id) in [(Side::A, a), (Side::B, b)] {
         if bk.wants(id) {
-            kind.accumulate(side, sa, sb, so, av, bv, g, bk.grad(id));
+            kind.accumulate(side, layout, sa, sb, so, av, bv, g, bk.grad(id));
         }
     }
 }

@@ -48,7 +48,11 @@ impl<'a, T: Float> Back<'a, T> {
         let fresh = !std::mem::replace(&mut self.reached[id as usize], true);
         let g = &mut self.grads[n.offset..n.offset + n.len];
         if fresh {
-            g.fill(T::ZERO);
+            // One element (every op of a scalar chain) is cleared without a `memset` call.
+            match g {
+                [one] => *one = T::ZERO,
+                _ => g.fill(T::ZERO),
+            }
         }
         g
     }

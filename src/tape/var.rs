@@ -2,7 +2,7 @@
 
 use super::{Gradients, Tape};
 use crate::ops::Op;
-use crate::tensor::shape::Shape;
+use crate::tensor::shape::{self, Shape};
 use crate::tensor::{Float, Tensor};
 use std::fmt;
 
@@ -42,7 +42,7 @@ impl<'t, T: Float> Var<'t, T> {
 
     /// The value's shape.
     pub fn shape(&self) -> Shape {
-        self.tape.arena.borrow().nodes[self.id as usize].shape.clone()
+        shape::copy(&self.tape.arena.borrow().nodes[self.id as usize].shape)
     }
 
     /// Number of elements.

@@ -22,9 +22,34 @@ pub fn contiguous_strides(shape: &[usize]) -> Shape {
     strides
 }
 
+/// `a == b`, without the `memcmp` call slice equality compiles to: shapes are a few elements
+/// long, and this comparison runs on every recorded op.
+#[inline(always)]
+pub(crate) fn same(a: &[usize], b: &[usize]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+/// A [`Shape`] holding `s`, copied element by element into the inline buffer when it fits (no
+/// `memcpy` call for a shape of a few elements; this runs on every recorded op).
+#[inline(always)]
+pub(crate) fn copy(s: &[usize]) -> Shape {
+    if s.len() <= 4 {
+        let mut buf = [0usize; 4];
+        for (d, &x) in buf.iter_mut().zip(s) {
+            *d = x;
+        }
+        Shape::from_buf_and_len(buf, s.len())
+    } else {
+        Shape::from_slice(s)
+    }
+}
+
 /// The broadcast shape of `a` and `b` by numpy's rule (align right; a size-1 dimension stretches),
 /// or `None` when they are incompatible.
 pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Option<Shape> {
+    if same(a, b) {
+        return Some(copy(a));
+    }
     let rank = a.len().max(b.len());
     let mut out: Shape = smallvec::smallvec![0; rank];
     for i in 0..rank {

@@ -2,7 +2,7 @@
 //! elements with operand elements, with direct loops for the layouts that matter (same shape, a
 //! scalar, a repeated row, a per-row column) and a strided walk for the rest.
 
-use crate::tensor::shape::BroadcastIndex;
+use crate::tensor::shape::{same, BroadcastIndex};
 use crate::tensor::Float;
 
 /// Calls `f(i, ia, ib)` for every element `i` of the broadcast output, with the offsets of the
@@ -69,6 +69,10 @@ pub(crate) enum Layout {
 impl Layout {
     #[inline]
     pub(crate) fn of(a: &[usize], b: &[usize], out: &[usize]) -> Layout {
+        // The common case first, without the products below.
+        if same(a, out) && same(b, out) {
+            return Layout::Same;
+        }
         let n: usize = out.iter().product();
         let (na, nb): (usize, usize) = (a.iter().product(), b.iter().product());
         // A row: no size-1 dimension of its own and the output's trailing dimensions.
