@@ -13,7 +13,7 @@
 //! | --- | --- |
 //! | `unary.rs` | neg, square, sqrt, exp, log, log1p, abs, relu, sigmoid, tanh, softplus, sign, sin, cos, tan, erf, gelu, gelu_tanh, silu |
 //! | `scalar.rs` | `x + c`, `x * c`, `c - x`, `c / x`, `x / c`, pow, clip |
-//! | `binary.rs` | add, sub, mul, div, maximum, minimum (numpy broadcasting), operators |
+//! | `binary.rs` | add, sub, mul, div, maximum, minimum, pow (numpy broadcasting), operators |
 //! | `compare.rs` | gt, ge, lt, le, eq, ne (masks, no gradient) |
 //! | `reduce.rs` | sum, mean, max (all or along an axis, keepdim), logsumexp |
 //! | `softmax.rs` | softmax, log_softmax |
