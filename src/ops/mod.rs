@@ -17,7 +17,7 @@
 //! | `compare.rs` | gt, ge, lt, le, eq, ne (masks, no gradient) |
 //! | `reduce.rs` | sum, mean, max (all or along an axis, keepdim), logsumexp |
 //! | `softmax.rs` | softmax, log_softmax |
-//! | `linalg.rs` | matmul, transpose |
+//! | `linalg.rs` | matmul (2-D, and batched/1-D as `torch.matmul`), transpose |
 //! | `shape.rs` | reshape, broadcast_to, concat, gather, one_hot, where |
 //! | `scatter.rs` | scatter_add (the adjoint of gather) |
 //! | `convolution.rs` | conv1d, conv2d (kernels: `conv.rs`) |
@@ -80,6 +80,8 @@ pub(crate) enum Op<T: Float> {
     Softmax { x: u32, axis: u32 },
     LogSoftmax { x: u32, axis: u32 },
     Matmul(u32, u32),
+    /// `torch.matmul` of operands `[..., m, k]` and `[..., k, n]` with broadcast batch dimensions.
+    BatchMatmul(u32, u32),
     Transpose(u32),
     Reshape(u32),
     BroadcastTo(u32),
@@ -119,7 +121,7 @@ impl<T: Float> Op<T> {
             Op::LogSumExp { .. } => "logsumexp",
             Op::Softmax { .. } => "softmax",
             Op::LogSoftmax { .. } => "log_softmax",
-            Op::Matmul(..) => "matmul",
+            Op::Matmul(..) | Op::BatchMatmul(..) => "matmul",
             Op::Transpose(_) => "transpose",
             Op::Reshape(_) => "reshape",
             Op::BroadcastTo(_) => "broadcast_to",
@@ -161,7 +163,7 @@ impl<T: Float> Op<T> {
             | Op::Cumprod { x, .. } => smallvec![x],
             Op::Conv { a, b, bias, .. } if bias == convolution::NO_BIAS => smallvec![a, b],
             Op::Conv { a, b, bias, .. } => smallvec![a, b, bias],
-            Op::Binary(_, a, b) | Op::Compare(_, a, b) | Op::Matmul(a, b) | Op::Scan { a, u: b, .. } => smallvec![a, b],
+            Op::Binary(_, a, b) | Op::Compare(_, a, b) | Op::Matmul(a, b) | Op::BatchMatmul(a, b) | Op::Scan { a, u: b, .. } => smallvec![a, b],
             Op::Where { mask, a, b } => smallvec![mask, a, b],
             Op::Concat { start, len, .. } | Op::Custom { start, len, .. } => {
                 aux[start as usize..(start + len) as usize].iter().map(|&i| i as u32).collect()
@@ -184,6 +186,7 @@ pub(crate) fn vjp<T: Float>(op: &Op<T>, b: &mut Back<'_, T>) {
         Op::Softmax { x, axis } => softmax::vjp_softmax(x, axis, b),
         Op::LogSoftmax { x, axis } => softmax::vjp_log_softmax(x, axis, b),
         Op::Matmul(l, r) => linalg::vjp_matmul(l, r, b),
+        Op::BatchMatmul(l, r) => linalg::vjp_batch_matmul(l, r, b),
         Op::Transpose(x) => linalg::vjp_transpose(x, b),
         Op::Reshape(x) => shape::vjp_reshape(x, b),
         Op::BroadcastTo(x) => shape::vjp_broadcast_to(x, b),
@@ -215,6 +218,7 @@ pub(crate) fn vjp_recorded<'t, T: Float>(op: Op<T>, y: Var<'t, T>, g: Var<'t, T>
         Op::Softmax { x, axis } => softmax::vjp_recorded_softmax(v(x), axis, y, g, &mut out),
         Op::LogSoftmax { x, axis } => softmax::vjp_recorded_log_softmax(v(x), axis, y, g, &mut out),
         Op::Matmul(a, b) => linalg::vjp_recorded_matmul(v(a), v(b), g, &mut out),
+        Op::BatchMatmul(a, b) => linalg::vjp_recorded_batch_matmul(v(a), v(b), g, &mut out),
         Op::Transpose(x) => linalg::vjp_recorded_transpose(v(x), g, &mut out),
         Op::Reshape(x) => shape::vjp_recorded_reshape(v(x), g, &mut out),
         Op::BroadcastTo(x) => shape::vjp_recorded_broadcast_to(v(x), g, &mut out),
@@ -248,6 +252,7 @@ pub(crate) fn jvp<T: Float>(op: &Op<T>, j: &Jvp<'_, T>, d: usize, out: &mut [T])
         Op::Softmax { x, axis } => softmax::jvp_softmax(x, axis, j, d, out),
         Op::LogSoftmax { x, axis } => softmax::jvp_log_softmax(x, axis, j, d, out),
         Op::Matmul(a, b) => linalg::jvp_matmul(a, b, j, d, out),
+        Op::BatchMatmul(a, b) => linalg::jvp_batch_matmul(a, b, j, d, out),
         Op::Transpose(x) => linalg::jvp_transpose(x, j, d, out),
         Op::Reshape(x) => shape::jvp_reshape(x, j, d, out),
         Op::BroadcastTo(x) => shape::jvp_broadcast_to(x, j, d, out),
