@@ -138,7 +138,8 @@ impl<'t, T: Float> Var<'t, T> {
         })
     }
 
-    /// Same as [`t`](Self::t).
+    /// Same as [`t`](Self::t) (2-D). PyTorch's `transpose(a, b)` of any two axes is
+    /// [`swapaxes`](Self::swapaxes) (PyTorch's own alias of it).
     #[track_caller]
     pub fn transpose(self) -> Var<'t, T> {
         self.t()

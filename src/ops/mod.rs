@@ -22,7 +22,7 @@
 //! | `scatter.rs` | scatter_add (the adjoint of gather) |
 //! | `convolution.rs` | conv1d, conv2d (kernels: `conv.rs`) |
 //! | `pooling.rs` | max_pool1d/2d, avg_pool1d/2d, global_avg_pool1d/2d (kernels: `pool.rs`) |
-//! | `derived.rs` | leaky_relu, elu, softplus_with, clamp_min/max, min, min_axis, sum/mean/max/min_axes, var, std, argmax/argmin (expressions of the above) |
+//! | `derived.rs` | leaky_relu, elu, softplus_with, clamp_min/max, min, min_axis, sum/mean/max/min_axes, var, std, sum/mean/max/min/var/std_keepdim, tile, argmax/argmin (expressions of the above) |
 //! | `layout.rs` | permute, swapaxes, squeeze, unsqueeze, flatten, stack, slice, narrow, flip, index_select, embedding, cumsum, pad, repeat (expressions of reshape/gather/concat/matmul) |
 //! | `scan.rs` | cumprod (exact at zeros), and the linear recurrence its derivatives are made of |
 //! | `custom.rs` | ops defined outside the crate through [`CustomOp`](crate::CustomOp) |
