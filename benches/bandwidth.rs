@@ -4,9 +4,9 @@
 //! Each op is recorded on a reused tape (`Tape::clear` keeps the arena, so no allocation and no
 //! zeroing happens in steady state); its inputs are written onto the tape before the clock starts,
 //! and only the op's recording (its forward kernel) is timed. Bytes counted: what the op must
-//! read and write, 4 bytes per element (copy and unary ops: read 1 + write 1; binary ops: read 2
-//! + write 1; full reductions: read 1). Criterion reports each as throughput; a summary table at
-//! the end gives GB/s (10^9 bytes/s, median of repeated runs) and the fraction of the copy's.
+//! read and write, 4 bytes per element (copy and unary ops read 1 and write 1, binary ops read 2
+//! and write 1, full reductions read 1). Criterion reports each as throughput; a summary table
+//! at the end gives GB/s (10^9 bytes/s, median of repeated runs) and the fraction of the copy's.
 //!
 //! `cargo bench --bench bandwidth` (add `-- --measurement-time 1` for a short run).
 

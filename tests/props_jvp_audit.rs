@@ -107,7 +107,7 @@ proptest! {
     fn conv_recorded_gradient_products((x, w, b, opts) in conv_case()) {
         let f = tapegrad::autodiff::func(move |v| recorded_gradient(v[0].conv2d(v[1], Some(v[2]), opts), v));
         let inputs = [x, w, b];
-        let ops = recorded_ops(&f, &inputs);
+        let ops = recorded_ops(f, &inputs);
         prop_assert!(ops.contains("conv_input_grad") && ops.contains("conv_weight_grad"), "{}", ops);
         check_grad(f, &inputs)?;
     }
@@ -117,7 +117,7 @@ proptest! {
         let fm = tapegrad::autodiff::func(move |v| recorded_gradient(v[0].max_pool2d(opts), v));
         let fa = tapegrad::autodiff::func(move |v| recorded_gradient(v[0].avg_pool2d(opts), v));
         let inputs = [x];
-        let (om, oa) = (recorded_ops(&fm, &inputs), recorded_ops(&fa, &inputs));
+        let (om, oa) = (recorded_ops(fm, &inputs), recorded_ops(fa, &inputs));
         prop_assert!(om.contains("max_pool_backward"), "{}", om);
         prop_assert!(oa.contains("avg_pool_backward"), "{}", oa);
         check_grad(fm, &inputs)?;

@@ -275,9 +275,9 @@ impl<'t, T: Float> Var<'t, T> {
     }
 
     /// The value tiled `reps[d]` times along each axis (`np.tile`, `torch.tile`): unlike
-    /// [`repeat`](Self::repeat), `reps` may be shorter than the rank (missing leading counts are
-    /// 1) or longer (the value gets leading axes of size 1 first). Each element's gradient sums
-    /// over its copies.
+    /// [`repeat`](Self::repeat), `reps` may be shorter than the rank (the missing leading counts
+    /// are one) or longer (the value gets leading axes of size 1 first). Each element's gradient
+    /// sums over its copies.
     ///
     /// ```
     /// use tapegrad::{Tape, Tensor};

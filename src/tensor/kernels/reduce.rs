@@ -48,7 +48,7 @@ pub(crate) fn reduce_forward<T: Float>(kind: Reduce, xv: &[T], shape: &[usize], 
     }
     if len == 0 {
         // Only sum and mean reach here (max of an empty axis is refused by the caller).
-        let v = if kind == Reduce::Sum { T::ZERO } else { T::ZERO / T::ZERO };
+        let v = if kind == Reduce::Sum { T::ZERO } else { T::from_f64(f64::NAN) };
         out.iter_mut().for_each(|o| *o = v);
         return;
     }
@@ -75,7 +75,7 @@ pub(crate) fn reduce_forward<T: Float>(kind: Reduce, xv: &[T], shape: &[usize], 
         }
         if kind == Reduce::Mean {
             let n = T::from_f64(len as f64);
-            orow.iter_mut().for_each(|o| *o = *o / n);
+            orow.iter_mut().for_each(|o| *o /= n);
         }
     }
 }
