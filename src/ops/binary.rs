@@ -67,6 +67,13 @@ binary_table! {
         vjp_a = |a, b, g| g * a.ge(b), vjp_b = |a, b, g| g * a.ge(b).rsub(T::ONE);
     Minimum, "minimum": y = |a, b| minimum(a, b),
         vjp_a = |a, b, g| g * b.ge(a), vjp_b = |a, b, g| g * b.ge(a).rsub(T::ONE);
+    // d(a^b) = b a^(b-1) da + a^b ln(a) db, with PyTorch's conventions at a = 0 (see `Var::pow`):
+    // the base `a + mask` is 1 exactly where the mask is 1 (there a = 0), so the masked terms are
+    // 0 (times 1 or ln 1), not 0 * inf, and the masks, constants of the tape, leave the second
+    // derivative elsewhere as it is.
+    Pow, "pow": y = |a, b| a.powf(b),
+        vjp_a = |a, b, g| g * b * (a + a.is_zero() * b.is_zero()).pow(b - T::ONE),
+        vjp_b = |a, b, g| g * a.pow(b) * (a + a.is_zero() * (b.step() + b.is_zero())).ln();
 }
 
 /// Which operand a gradient goes to.
@@ -159,6 +166,39 @@ impl<'t, T: Float> Var<'t, T> {
         })
     }
 
+    /// `self ^ exponent` elementwise with numpy broadcasting both ways (`torch.pow(x, y)` for two
+    /// tensors; [`powf`](Self::powf) takes a constant exponent).
+    ///
+    /// Derivatives `∂/∂x = y x^(y-1)` and `∂/∂y = x^y ln x`, with PyTorch's conventions (checked
+    /// against PyTorch 2.15) where these are not finite numbers:
+    /// - where `y == 0` the gradient with respect to `x` is 0, also at `x = 0`;
+    /// - where `x == 0` and `y >= 0` the gradient with respect to `y` is 0 (at `x = 0`, `y < 0` it
+    ///   is `-inf`, the limit of `x^y ln x`; at `x = 0`, `0 < y < 1` the one with respect to `x`
+    ///   is `inf`);
+    /// - a negative `x` has a real power only for an integer `y` (else NaN, as IEEE `pow`); its
+    ///   gradient with respect to `x` is then `y x^(y-1)` as usual, and the one with respect to
+    ///   `y` is NaN (`ln x` is not real). An exponent that needs no gradient (a constant) gets
+    ///   none computed, so that NaN appears only where the exponent's gradient is asked for.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from_vec(vec![0.0, 0.0, 2.0, -2.0], &[4]));
+    /// let y = tape.var(Tensor::from_vec(vec![0.0, 2.0, 0.5, 3.0], &[4]));
+    /// let z = x.pow(y);
+    /// assert_eq!(z.value().data(), &[1.0, 0.0, 2f64.powf(0.5), -8.0]);
+    /// let g = z.sum().backward();
+    /// assert_eq!(&g[x][..2], &[0.0, 0.0]);
+    /// assert!((g[x][2] - 0.5 / 2f64.sqrt()).abs() < 1e-15);
+    /// assert_eq!(g[x][3], 12.0);
+    /// assert_eq!(&g[y][..2], &[0.0, 0.0]);          // x = 0, y >= 0: PyTorch's 0
+    /// assert!(g[y][3].is_nan());                     // ln(-2)
+    /// ```
+    #[track_caller]
+    pub fn pow(self, exponent: Var<'t, T>) -> Var<'t, T> {
+        self.binary(Binary::Pow, exponent)
+    }
+
     /// Elementwise maximum with broadcasting. A tie's gradient goes to `self`, as in TensorFlow
     /// (PyTorch splits it 0.5 / 0.5).
     #[track_caller]
@@ -187,17 +227,29 @@ pub(crate) fn vjp<T: Float>(kind: Binary, a: u32, b: u32, bk: &mut Back<'_, T>) 
 }
 
 /// Recorded rule: the same derivatives on `Var`s, each summed back to its operand's shape.
+/// An operand that needs no gradient gets none recorded.
 pub(crate) fn vjp_recorded<'t, T: Float>(kind: Binary, a: Var<'t, T>, b: Var<'t, T>, g: Var<'t, T>, out: &mut Contribs<'t, T>) {
-    out.push((a.id(), kind.vjp(Side::A, a, b, g).sum_to_shape(&a.shape())));
-    out.push((b.id(), kind.vjp(Side::B, a, b, g).sum_to_shape(&b.shape())));
+    if a.requires_grad() {
+        out.push((a.id(), kind.vjp(Side::A, a, b, g).sum_to_shape(&a.shape())));
+    }
+    if b.requires_grad() {
+        out.push((b.id(), kind.vjp(Side::B, a, b, g).sum_to_shape(&b.shape())));
+    }
 }
 
-/// Forward mode: `ty = ta * dy/da + tb * dy/db`, each operand read through the broadcast.
+/// Forward mode: `ty = ta * dy/da + tb * dy/db`, each operand read through the broadcast. An
+/// operand without a tangent adds no term (so `0 * dy/db` cannot turn a non-finite partial, such
+/// as pow's `ln a` at a negative base, into NaN).
 pub(crate) fn jvp<T: Float>(kind: Binary, a: u32, b: u32, j: &Jvp<'_, T>, d: usize, out: &mut [T]) {
     let (av, bv, ta, tb) = (j.x(a), j.x(b), j.t(a, d), j.t(b, d));
-    for_each_broadcast(j.shape_of(a), j.shape_of(b), j.shape, |i, ia, ib| {
-        out[i] = kind.vjp(Side::A, av[ia], bv[ib], ta[ia]) + kind.vjp(Side::B, av[ia], bv[ib], tb[ib]);
-    });
+    let (sa, sb) = (j.shape_of(a), j.shape_of(b));
+    match (j.has(a), j.has(b)) {
+        (true, false) => for_each_broadcast(sa, sb, j.shape, |i, ia, ib| out[i] = kind.vjp(Side::A, av[ia], bv[ib], ta[ia])),
+        (false, true) => for_each_broadcast(sa, sb, j.shape, |i, ia, ib| out[i] = kind.vjp(Side::B, av[ia], bv[ib], tb[ib])),
+        _ => for_each_broadcast(sa, sb, j.shape, |i, ia, ib| {
+            out[i] = kind.vjp(Side::A, av[ia], bv[ib], ta[ia]) + kind.vjp(Side::B, av[ia], bv[ib], tb[ib]);
+        }),
+    }
 }
 
 macro_rules! operator {

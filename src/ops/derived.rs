@@ -1,6 +1,7 @@
 //! Activations and reductions written as expressions of other ops: `leaky_relu`, `elu`, `softplus`
 //! with PyTorch's `beta`/`threshold`, one-sided `clamp`, `min`, `var` and `std` with a
-//! `correction`, reductions over several axes at once, and `argmax`/`argmin` (no gradient).
+//! `correction`, reductions over several axes at once, full reductions that keep their axes
+//! (`sum_keepdim`, ...), `tile`, and `argmax`/`argmin` (no gradient).
 //!
 //! None of them is a new node kind: each records op units that already exist (`where`, `gt`,
 //! `clip`, `max`, `sum`, ...), so its reverse rule, recorded rule (second order) and JVP are those
@@ -203,6 +204,108 @@ impl<'t, T: Float> Var<'t, T> {
         self.arg_extreme("argmin", axis, keepdim, |v, best| v < best || (v.is_nan() && !best.is_nan()))
     }
 
+    /// Flat index of the largest element (`torch.argmax(x)` without `dim`: the index into the
+    /// row-major flattened value, rank 0); ties and NaN as [`argmax_axis`](Self::argmax_axis).
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from_vec(vec![1.0, 7.0, 7.0, -3.0], &[2, 2]));
+    /// assert_eq!(x.argmax().item(), 1.0);
+    /// assert_eq!(x.argmin().item(), 3.0);
+    /// ```
+    #[track_caller]
+    pub fn argmax(self) -> Var<'t, T> {
+        let n = self.len();
+        self.reshape(&[n]).argmax_axis(0, false)
+    }
+
+    /// Flat index of the smallest element (`torch.argmin(x)`); see [`argmax`](Self::argmax).
+    #[track_caller]
+    pub fn argmin(self) -> Var<'t, T> {
+        let n = self.len();
+        self.reshape(&[n]).argmin_axis(0, false)
+    }
+
+    /// Sum of all elements with every axis kept as size 1 (numpy's and Keras'
+    /// `sum(x, axis=None, keepdims=True)`, PyTorch's `x.sum(dim=all, keepdim=True)`): a `[2, 3]`
+    /// value gives `[1, 1]`, which broadcasts back against it.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]));
+    /// let s = x.sum_keepdim();
+    /// assert_eq!(&s.shape()[..], &[1, 1]);
+    /// assert_eq!((x / s).value().data()[5], 6.0 / 21.0);
+    /// ```
+    #[track_caller]
+    pub fn sum_keepdim(self) -> Var<'t, T> {
+        self.sum().reshape(&ones_like_rank(&self.shape()))
+    }
+
+    /// Mean of all elements, every axis kept as size 1 (see [`sum_keepdim`](Self::sum_keepdim)).
+    #[track_caller]
+    pub fn mean_keepdim(self) -> Var<'t, T> {
+        self.mean().reshape(&ones_like_rank(&self.shape()))
+    }
+
+    /// Largest element, every axis kept as size 1; ties as [`max`](Self::max).
+    #[track_caller]
+    pub fn max_keepdim(self) -> Var<'t, T> {
+        self.max().reshape(&ones_like_rank(&self.shape()))
+    }
+
+    /// Smallest element, every axis kept as size 1; ties as [`min`](Self::min).
+    #[track_caller]
+    pub fn min_keepdim(self) -> Var<'t, T> {
+        self.min().reshape(&ones_like_rank(&self.shape()))
+    }
+
+    /// Variance of all elements, every axis kept as size 1 (see [`var_axis`](Self::var_axis)).
+    #[track_caller]
+    pub fn var_keepdim(self, correction: usize) -> Var<'t, T> {
+        self.var(correction).reshape(&ones_like_rank(&self.shape()))
+    }
+
+    /// Standard deviation of all elements, every axis kept as size 1.
+    #[track_caller]
+    pub fn std_keepdim(self, correction: usize) -> Var<'t, T> {
+        self.std(correction).reshape(&ones_like_rank(&self.shape()))
+    }
+
+    /// The value tiled `reps[d]` times along each axis (`np.tile`, `torch.tile`): unlike
+    /// [`repeat`](Self::repeat), `reps` may be shorter than the rank (the missing leading counts
+    /// are one) or longer (the value gets leading axes of size 1 first). Each element's gradient
+    /// sums over its copies.
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from_vec(vec![1.0, 2.0], &[2]));
+    /// let y = x.tile(&[2, 2]);                       // [2] -> [1, 2] -> [2, 4]
+    /// assert_eq!(&y.shape()[..], &[2, 4]);
+    /// assert_eq!(y.value().data(), &[1.0, 2.0, 1.0, 2.0, 1.0, 2.0, 1.0, 2.0]);
+    /// assert_eq!(&y.sum().backward()[x], &[4.0, 4.0]);
+    /// ```
+    #[track_caller]
+    pub fn tile(self, reps: &[usize]) -> Var<'t, T> {
+        let shape = self.shape();
+        if reps.contains(&0) {
+            panic!("tile: counts {reps:?} for shape {:?} must be positive", &shape[..]);
+        }
+        let r = shape.len().max(reps.len());
+        let mut lifted = vec![1; r - shape.len()];
+        lifted.extend_from_slice(&shape);
+        let mut counts = vec![1; r - reps.len()];
+        counts.extend_from_slice(reps);
+        let x = if lifted.len() == shape.len() { self } else { self.reshape(&lifted) };
+        if r == 0 {
+            return x;
+        }
+        x.repeat(&counts)
+    }
+
     #[track_caller]
     fn arg_extreme(self, op: &str, axis: isize, keepdim: bool, better: impl Fn(T, T) -> bool) -> Var<'t, T> {
         let shape = self.shape();
@@ -235,6 +338,11 @@ impl<'t, T: Float> Var<'t, T> {
         }
         self.tape().constant(Tensor::from_vec(idx, &s))
     }
+}
+
+/// A shape of ones of the same rank as `shape`.
+fn ones_like_rank(shape: &[usize]) -> Vec<usize> {
+    vec![1; shape.len()]
 }
 
 /// `shape` without the dimensions in `axes`.

@@ -13,17 +13,18 @@
 //! | --- | --- |
 //! | `unary.rs` | neg, square, sqrt, exp, log, log1p, abs, relu, sigmoid, tanh, softplus, sign, sin, cos, tan, erf, gelu, gelu_tanh, silu |
 //! | `scalar.rs` | `x + c`, `x * c`, `c - x`, `c / x`, `x / c`, pow, clip |
-//! | `binary.rs` | add, sub, mul, div, maximum, minimum (numpy broadcasting), operators |
+//! | `binary.rs` | add, sub, mul, div, maximum, minimum, pow (numpy broadcasting), operators |
 //! | `compare.rs` | gt, ge, lt, le, eq, ne (masks, no gradient) |
 //! | `reduce.rs` | sum, mean, max (all or along an axis, keepdim), logsumexp |
 //! | `softmax.rs` | softmax, log_softmax |
-//! | `linalg.rs` | matmul, transpose |
+//! | `linalg.rs` | matmul (2-D, and batched/1-D as `torch.matmul`), transpose |
 //! | `shape.rs` | reshape, broadcast_to, concat, gather, one_hot, where |
 //! | `scatter.rs` | scatter_add (the adjoint of gather) |
 //! | `convolution.rs` | conv1d, conv2d (kernels: `conv.rs`) |
 //! | `pooling.rs` | max_pool1d/2d, avg_pool1d/2d, global_avg_pool1d/2d (kernels: `pool.rs`) |
-//! | `derived.rs` | leaky_relu, elu, softplus_with, clamp_min/max, min, min_axis, sum/mean/max/min_axes, var, std, argmax/argmin (expressions of the above) |
+//! | `derived.rs` | leaky_relu, elu, softplus_with, clamp_min/max, min, min_axis, sum/mean/max/min_axes, var, std, sum/mean/max/min/var/std_keepdim, tile, argmax/argmin (expressions of the above) |
 //! | `layout.rs` | permute, swapaxes, squeeze, unsqueeze, flatten, stack, slice, narrow, flip, index_select, embedding, cumsum, pad, repeat (expressions of reshape/gather/concat/matmul) |
+//! | `scan.rs` | cumprod (exact at zeros), and the linear recurrence its derivatives are made of |
 //! | `custom.rs` | ops defined outside the crate through [`CustomOp`](crate::CustomOp) |
 //!
 //! `grad.rs` runs the recorded rules backward (`Var::grad`); the tape's `backward.rs` runs the
@@ -43,6 +44,7 @@ pub(crate) mod pool;
 mod pooling;
 mod reduce;
 mod scalar;
+mod scan;
 mod scatter;
 mod shape;
 mod softmax;
@@ -78,6 +80,8 @@ pub(crate) enum Op<T: Float> {
     Softmax { x: u32, axis: u32 },
     LogSoftmax { x: u32, axis: u32 },
     Matmul(u32, u32),
+    /// `torch.matmul` of operands `[..., m, k]` and `[..., k, n]` with broadcast batch dimensions.
+    BatchMatmul(u32, u32),
     Transpose(u32),
     Reshape(u32),
     BroadcastTo(u32),
@@ -93,6 +97,10 @@ pub(crate) enum Op<T: Float> {
     Conv { kind: convolution::ConvKind, a: u32, b: u32, bias: u32, start: u32 },
     /// A pooling map (`pooling.rs`): geometry (and max pooling's argmax) in aux data at `start`.
     Pool { kind: pooling::PoolKind, x: u32, start: u32 },
+    /// Running products along `axis` (`scan.rs`).
+    Cumprod { x: u32, axis: u32 },
+    /// The linear recurrence `r_i = a_i r_prev + u_i` along `axis` (`scan.rs`).
+    Scan { a: u32, u: u32, axis: u32, reverse: bool },
     /// A user's op: `index` into the tape's custom ops, inputs in aux data at `start..start + len`.
     Custom { index: u32, start: u32, len: u32 },
 }
@@ -113,7 +121,7 @@ impl<T: Float> Op<T> {
             Op::LogSumExp { .. } => "logsumexp",
             Op::Softmax { .. } => "softmax",
             Op::LogSoftmax { .. } => "log_softmax",
-            Op::Matmul(..) => "matmul",
+            Op::Matmul(..) | Op::BatchMatmul(..) => "matmul",
             Op::Transpose(_) => "transpose",
             Op::Reshape(_) => "reshape",
             Op::BroadcastTo(_) => "broadcast_to",
@@ -123,6 +131,8 @@ impl<T: Float> Op<T> {
             Op::Scatter { .. } => "scatter_add",
             Op::Conv { kind, .. } => kind.name(),
             Op::Pool { kind, .. } => kind.name(),
+            Op::Cumprod { .. } => "cumprod",
+            Op::Scan { .. } => "scan",
             Op::Custom { .. } => "custom",
         }
     }
@@ -149,10 +159,11 @@ impl<T: Float> Op<T> {
             | Op::BroadcastTo(x)
             | Op::Gather { x, .. }
             | Op::Scatter { x, .. }
-            | Op::Pool { x, .. } => smallvec![x],
+            | Op::Pool { x, .. }
+            | Op::Cumprod { x, .. } => smallvec![x],
             Op::Conv { a, b, bias, .. } if bias == convolution::NO_BIAS => smallvec![a, b],
             Op::Conv { a, b, bias, .. } => smallvec![a, b, bias],
-            Op::Binary(_, a, b) | Op::Compare(_, a, b) | Op::Matmul(a, b) => smallvec![a, b],
+            Op::Binary(_, a, b) | Op::Compare(_, a, b) | Op::Matmul(a, b) | Op::BatchMatmul(a, b) | Op::Scan { a, u: b, .. } => smallvec![a, b],
             Op::Where { mask, a, b } => smallvec![mask, a, b],
             Op::Concat { start, len, .. } | Op::Custom { start, len, .. } => {
                 aux[start as usize..(start + len) as usize].iter().map(|&i| i as u32).collect()
@@ -175,6 +186,7 @@ pub(crate) fn vjp<T: Float>(op: &Op<T>, b: &mut Back<'_, T>) {
         Op::Softmax { x, axis } => softmax::vjp_softmax(x, axis, b),
         Op::LogSoftmax { x, axis } => softmax::vjp_log_softmax(x, axis, b),
         Op::Matmul(l, r) => linalg::vjp_matmul(l, r, b),
+        Op::BatchMatmul(l, r) => linalg::vjp_batch_matmul(l, r, b),
         Op::Transpose(x) => linalg::vjp_transpose(x, b),
         Op::Reshape(x) => shape::vjp_reshape(x, b),
         Op::BroadcastTo(x) => shape::vjp_broadcast_to(x, b),
@@ -184,6 +196,8 @@ pub(crate) fn vjp<T: Float>(op: &Op<T>, b: &mut Back<'_, T>) {
         Op::Scatter { x, axis, start, len } => scatter::vjp_scatter(x, axis, start, len, b),
         Op::Conv { kind, a, b: w, bias, start } => convolution::vjp(kind, a, w, bias, start, b),
         Op::Pool { kind, x, start } => pooling::vjp(kind, x, start, b),
+        Op::Cumprod { x, axis } => scan::vjp_cumprod(x, axis, b),
+        Op::Scan { a, u, axis, reverse } => scan::vjp_scan(a, u, axis, reverse, b),
         Op::Custom { index, start, len } => custom::vjp(index, start, len, b),
     }
 }
@@ -204,6 +218,7 @@ pub(crate) fn vjp_recorded<'t, T: Float>(op: Op<T>, y: Var<'t, T>, g: Var<'t, T>
         Op::Softmax { x, axis } => softmax::vjp_recorded_softmax(v(x), axis, y, g, &mut out),
         Op::LogSoftmax { x, axis } => softmax::vjp_recorded_log_softmax(v(x), axis, y, g, &mut out),
         Op::Matmul(a, b) => linalg::vjp_recorded_matmul(v(a), v(b), g, &mut out),
+        Op::BatchMatmul(a, b) => linalg::vjp_recorded_batch_matmul(v(a), v(b), g, &mut out),
         Op::Transpose(x) => linalg::vjp_recorded_transpose(v(x), g, &mut out),
         Op::Reshape(x) => shape::vjp_recorded_reshape(v(x), g, &mut out),
         Op::BroadcastTo(x) => shape::vjp_recorded_broadcast_to(v(x), g, &mut out),
@@ -216,6 +231,8 @@ pub(crate) fn vjp_recorded<'t, T: Float>(op: Op<T>, y: Var<'t, T>, g: Var<'t, T>
             convolution::vjp_recorded(kind, v(a), v(b), bias, start, g, &mut out)
         }
         Op::Pool { kind, x, start } => pooling::vjp_recorded(kind, v(x), start, g, &mut out),
+        Op::Cumprod { x, axis } => scan::vjp_recorded_cumprod(v(x), axis, y, g, &mut out),
+        Op::Scan { a, u, axis, reverse } => scan::vjp_recorded_scan(v(a), v(u), axis, reverse, y, g, &mut out),
         Op::Custom { index, .. } => custom::vjp_recorded(index, aux, y, g, &mut out),
     }
     out
@@ -235,6 +252,7 @@ pub(crate) fn jvp<T: Float>(op: &Op<T>, j: &Jvp<'_, T>, d: usize, out: &mut [T])
         Op::Softmax { x, axis } => softmax::jvp_softmax(x, axis, j, d, out),
         Op::LogSoftmax { x, axis } => softmax::jvp_log_softmax(x, axis, j, d, out),
         Op::Matmul(a, b) => linalg::jvp_matmul(a, b, j, d, out),
+        Op::BatchMatmul(a, b) => linalg::jvp_batch_matmul(a, b, j, d, out),
         Op::Transpose(x) => linalg::jvp_transpose(x, j, d, out),
         Op::Reshape(x) => shape::jvp_reshape(x, j, d, out),
         Op::BroadcastTo(x) => shape::jvp_broadcast_to(x, j, d, out),
@@ -244,6 +262,8 @@ pub(crate) fn jvp<T: Float>(op: &Op<T>, j: &Jvp<'_, T>, d: usize, out: &mut [T])
         Op::Scatter { x, axis, start, len } => scatter::jvp_scatter(x, axis, start, len, j, d, out),
         Op::Conv { kind, a, b, bias, start } => convolution::jvp(kind, a, b, bias, start, j, d, out),
         Op::Pool { kind, x, start } => pooling::jvp(kind, x, start, j, d, out),
+        Op::Cumprod { x, axis } => scan::jvp_cumprod(x, axis, j, d, out),
+        Op::Scan { a, u, axis, reverse } => scan::jvp_scan(a, u, axis, reverse, j, d, out),
         Op::Custom { index, start, len } => custom::jvp(index, start, len, j, d, out),
     }
 }

@@ -34,21 +34,120 @@ pub(crate) fn view(shape: &[usize], axis: Option<u32>) -> (usize, usize, usize) 
 
 /// The forward kernel of sum, mean and max: reduces `xv` (of `shape`) along `axis` (`None`: all
 /// elements) into `out`, which holds one element per line. Shared by the tape ops and `Tensor`'s.
+///
+/// Two memory orders: a reduction over contiguous lines (`inner == 1`: all elements, or the last
+/// axis) reads each line once with [`LANES`] independent accumulators; any other axis adds whole
+/// rows of `inner` elements into the output row, in the order of the axis (so each output element
+/// sums its line in order). Both loops vectorise; a line walked element by element with one
+/// accumulator runs at the latency of one addition per element (measured: 7% of the bandwidth
+/// of a copy on 1M `f32`, `benches/bandwidth.rs`).
 pub(crate) fn reduce_forward<T: Float>(kind: Reduce, xv: &[T], shape: &[usize], axis: Option<u32>, out: &mut [T]) {
-    let (outer, len, inner) = view(shape, axis);
-    for o in 0..outer {
-        for n in 0..inner {
-            let at = |i: usize| xv[(o * len + i) * inner + n];
-            out[o * inner + n] = match kind {
+    let (_, len, inner) = view(shape, axis);
+    if out.is_empty() {
+        return;
+    }
+    if len == 0 {
+        // Only sum and mean reach here (max of an empty axis is refused by the caller).
+        let v = if kind == Reduce::Sum { T::ZERO } else { T::from_f64(f64::NAN) };
+        out.iter_mut().for_each(|o| *o = v);
+        return;
+    }
+    if inner == 1 {
+        for (o, line) in out.iter_mut().zip(xv.chunks_exact(len)) {
+            *o = match kind {
                 // y = sum_i x_i
-                Reduce::Sum => (0..len).map(at).sum(),
+                Reduce::Sum => sum_line(line),
                 // y = (1/n) sum_i x_i
-                Reduce::Mean => (0..len).map(at).sum::<T>() / T::from_f64(len as f64),
+                Reduce::Mean => sum_line(line) / T::from_f64(len as f64),
                 // y = max_i x_i (NaN propagates)
-                Reduce::Max => (0..len).map(at).fold(at(0), |m, v| if v > m || v.is_nan() { v } else { m }),
+                Reduce::Max => max_line(line),
             };
         }
+        return;
     }
+    for (orow, block) in out.chunks_exact_mut(inner).zip(xv.chunks_exact(len * inner)) {
+        orow.copy_from_slice(&block[..inner]);
+        for row in block[inner..].chunks_exact(inner) {
+            match kind {
+                Reduce::Sum | Reduce::Mean => orow.iter_mut().zip(row).for_each(|(o, &v)| *o += v),
+                Reduce::Max => orow.iter_mut().zip(row).for_each(|(o, &v)| *o = max_pick(*o, v)),
+            }
+        }
+        if kind == Reduce::Mean {
+            let n = T::from_f64(len as f64);
+            orow.iter_mut().for_each(|o| *o /= n);
+        }
+    }
+}
+
+/// Independent accumulators of a contiguous reduction (4 vector registers of `f32`; with max's
+/// NaN flags, 8). Measured on 1M `f32`: 16 lanes reach about half of a copy's bandwidth for sum
+/// and max; 32 lanes for the sum measured slower (20%), not faster.
+const LANES: usize = 16;
+
+/// Lines shorter than this are summed in order with one accumulator (bit for bit the sum of
+/// the elements from the first), as are all lines of the per-class ops (softmax, losses).
+const LANES_FROM: usize = 64;
+
+/// `m` or `v`, whichever is larger; a NaN wins and stays (so NaN propagates through a max).
+#[inline(always)]
+fn max_pick<T: Float>(m: T, v: T) -> T {
+    if v > m || v.is_nan() {
+        v
+    } else {
+        m
+    }
+}
+
+/// The sum of a contiguous line: [`LANES`] partial sums (lane `j` adds elements `j`,
+/// `j + LANES`, ...), added pairwise, then the tail.
+#[inline]
+fn sum_line<T: Float>(x: &[T]) -> T {
+    if x.len() < LANES_FROM {
+        return x.iter().fold(T::ZERO, |s, &v| s + v);
+    }
+    let mut acc = [T::ZERO; LANES];
+    let chunks = x.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    for c in chunks {
+        for (a, &v) in acc.iter_mut().zip(c) {
+            *a += v;
+        }
+    }
+    let mut w = LANES;
+    while w > 1 {
+        w /= 2;
+        for j in 0..w {
+            acc[j] += acc[j + w];
+        }
+    }
+    tail.iter().fold(acc[0], |s, &v| s + v)
+}
+
+/// The largest element of a contiguous line, with [`LANES`] running maxima and, beside them, a
+/// NaN flag per lane: `if v > m { v } else { m }` and `v != v` are one `maxps` and one
+/// `cmpunordps` per vector, where the NaN-propagating select of [`max_pick`] is not vectorised.
+/// A line holding a NaN gives its first NaN, as the element-by-element fold does.
+#[inline]
+fn max_line<T: Float>(x: &[T]) -> T {
+    if x.len() < LANES_FROM {
+        return x.iter().fold(x[0], |m, &v| max_pick(m, v));
+    }
+    let chunks = x.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    let mut acc = [x[0]; LANES];
+    let mut nan = [false; LANES];
+    for c in chunks {
+        for ((a, n), &v) in acc.iter_mut().zip(nan.iter_mut()).zip(c) {
+            *a = if v > *a { v } else { *a };
+            *n |= v.is_nan();
+        }
+    }
+    if nan.contains(&true) || tail.iter().any(|v| v.is_nan()) {
+        return x.iter().copied().find(|v| v.is_nan()).unwrap_or(acc[0]);
+    }
+    let m = acc.iter().fold(acc[0], |m, &v| if v > m { v } else { m });
+    tail.iter().fold(m, |m, &v| if v > m { v } else { m })
 }
 
 /// `m + log(sum_i exp(x_i - m))` over one line; `-inf` for a line of `-inf`s.
@@ -61,3 +160,76 @@ pub(crate) fn logsumexp_line<T: Float>(len: usize, at: impl Fn(usize) -> T) -> T
     m + (0..len).map(|i| (at(i) - m).exp()).sum::<T>().ln()
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every element visited in order with one accumulator: the reference the kernels are held to.
+    fn by_hand(kind: Reduce, x: &[f64], shape: &[usize], axis: Option<u32>) -> Vec<f64> {
+        let (outer, len, inner) = view(shape, axis);
+        let mut out = Vec::new();
+        for o in 0..outer {
+            for n in 0..inner {
+                let line: Vec<f64> = (0..len).map(|i| x[(o * len + i) * inner + n]).collect();
+                out.push(match kind {
+                    Reduce::Sum => line.iter().sum(),
+                    Reduce::Mean => line.iter().sum::<f64>() / len as f64,
+                    Reduce::Max => line.iter().fold(line[0], |m, &v| if v > m || v.is_nan() { v } else { m }),
+                });
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn lanes_and_rows_agree_with_the_element_by_element_reduction() {
+        // Lines shorter and longer than LANES_FROM, lengths not multiples of LANES, every axis.
+        for shape in [vec![1000], vec![3, 200], vec![200, 3], vec![2, 67, 5], vec![5, 63], vec![7]] {
+            let n: usize = shape.iter().product();
+            let x: Vec<f64> = (0..n).map(|i| ((i * 7919 % 1013) as f64 - 500.0) * 0.37).collect();
+            let axes = (0..shape.len() as u32).map(Some).chain([None]);
+            for axis in axes {
+                for kind in [Reduce::Sum, Reduce::Mean, Reduce::Max] {
+                    let want = by_hand(kind, &x, &shape, axis);
+                    let mut got = vec![0.0; want.len()];
+                    reduce_forward(kind, &x, &shape, axis, &mut got);
+                    for (g, w) in got.iter().zip(&want) {
+                        assert!((g - w).abs() <= 1e-12 * (1.0 + w.abs()), "{kind:?} of {shape:?} along {axis:?}: {g} vs {w}");
+                    }
+                    // Short lines and the row-wise order keep the exact element-by-element sum.
+                    let (_, len, inner) = view(&shape, axis);
+                    if kind == Reduce::Max || len < LANES_FROM || inner > 1 {
+                        assert_eq!(got, want, "{kind:?} of {shape:?} along {axis:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_nan_anywhere_in_a_long_line_wins_the_max() {
+        for at in [0, 5, 16, 500, 999] {
+            let mut x: Vec<f32> = (0..1000).map(|i| i as f32).collect();
+            x[at] = f32::NAN;
+            let mut out = [0.0f32];
+            reduce_forward(Reduce::Max, &x, &[1000], None, &mut out);
+            assert!(out[0].is_nan(), "NaN at {at}: max gave {}", out[0]);
+        }
+        let x: Vec<f32> = (0..1000).map(|i| -(i as f32) - 0.5).collect();
+        let mut out = [0.0f32];
+        reduce_forward(Reduce::Max, &x, &[1000], None, &mut out);
+        assert_eq!(out[0], -0.5);
+    }
+
+    #[test]
+    fn empty_lines_and_outputs() {
+        let mut out = [1.0f64; 2];
+        reduce_forward(Reduce::Sum, &[], &[2, 0], Some(1), &mut out);
+        assert_eq!(out, [0.0, 0.0]);
+        reduce_forward(Reduce::Mean, &[], &[2, 0], Some(1), &mut out);
+        assert!(out.iter().all(|v| v.is_nan()));
+        let mut none: [f64; 0] = [];
+        reduce_forward(Reduce::Sum, &[], &[0, 3], Some(1), &mut none);
+    }
+}
