@@ -166,7 +166,7 @@ impl<const D: usize> Conv<D> {
             ));
         }
         if self.padding == PaddingMode::Causal && D != 1 {
-            return Err(bad_arg(layer, "padding", self.padding.name(), "\"valid\" or \"same\" (\"causal\" is for Conv1D)"));
+            return Err(bad_arg(layer, "padding", format!("{:?}", self.padding.name()), "\"valid\" or \"same\" (\"causal\" is for Conv1D)"));
         }
         Ok(())
     }

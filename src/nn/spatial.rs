@@ -170,14 +170,14 @@ pub(crate) fn keras_out_len(mode: PaddingMode, len: usize, span: usize, stride: 
 }
 
 /// An argument error naming the layer, the argument and the value.
-pub(crate) fn bad_arg(layer: &str, argument: &str, value: impl fmt::Debug, expected: &str) -> String {
-    format!("{layer}: {argument} must be {expected}, got {value:?}")
+pub(crate) fn bad_arg(layer: &str, argument: &str, value: impl fmt::Display, expected: &str) -> String {
+    format!("{layer}: {argument} must be {expected}, got {value}")
 }
 
 /// Checks that every entry of a per-dimension argument is positive.
 pub(crate) fn check_positive(layer: &str, argument: &str, v: &[usize]) -> Result<(), String> {
     if v.contains(&0) {
-        return Err(bad_arg(layer, argument, v, "positive"));
+        return Err(bad_arg(layer, argument, format!("{v:?}"), "positive"));
     }
     Ok(())
 }
