@@ -423,3 +423,36 @@ fn sequential_fits_evaluates_and_predicts_images() {
     let mut m = net.compile(LossFn::named("mse").unwrap(), Adam::new(0.01), &[]);
     assert_eq!(m.predict(&x).unwrap().shape(), &[n, 4, 4, 2]);
 }
+
+/// A reduced `examples/digits_cnn.rs`: the same network and data for 3 epochs, far above chance.
+#[test]
+fn digits_cnn_learns_in_a_few_epochs() {
+    use tapegrad::data::{dataset, parse_csv, stratified_split_indices, StandardScaler};
+    let names: Vec<String> = (0..64).map(|i| format!("pixel_{}_{}", i / 8, i % 8)).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let (x, y) = parse_csv(dataset("digits").unwrap().csv, &names, "digit").unwrap();
+    let labels: Vec<usize> = y.data().iter().map(|&v| v as usize).collect();
+    let split = stratified_split_indices(&labels, 0.25, 0).unwrap();
+    let (scaler, x_train) = StandardScaler::fit_transform(&x.select_rows(&split.train));
+    let x_test = scaler.transform(&x.select_rows(&split.test));
+    let images = |x: Tensor<f64>| {
+        let n = x.shape()[0];
+        x.to_f32().reshape(&[n, 8, 8, 1])
+    };
+    let net = Sequential::<f32>::with_input_shape(
+        &[8, 8, 1],
+        layers![
+            Conv2D::new(16, [3, 3]).padding(PaddingMode::Same).activation(Activation::Relu),
+            MaxPooling2D::new([2, 2]),
+            Conv2D::new(32, [3, 3]).padding(PaddingMode::Same).activation(Activation::Relu),
+            Flatten::new(),
+            Dense::new(10).activation(Activation::Softmax)
+        ],
+        0,
+    );
+    let mut model = net.compile(LossFn::named("sparse_categorical_crossentropy").unwrap(), Adam::new(0.001), &[tapegrad::metrics::Metric::Accuracy]);
+    let cfg = FitConfig::new(3).batch_size(32).seed(0).verbose(Verbose::Silent);
+    model.fit(&images(x_train), &y.select_rows(&split.train).to_f32(), cfg).unwrap();
+    let acc = model.evaluate(&images(x_test), &y.select_rows(&split.test).to_f32(), 256).unwrap()["accuracy"];
+    assert!(acc > 0.8, "test accuracy {acc} after 3 epochs (chance: 0.1)");
+}
