@@ -104,11 +104,7 @@ impl DataFormat {
     pub(crate) fn to_channels_first<'t, T: Float>(self, x: Var<'t, T>) -> Var<'t, T> {
         match self {
             DataFormat::ChannelsFirst => x,
-            DataFormat::ChannelsLast => {
-                let r = x.shape().len();
-                let order: Vec<usize> = [0, r - 1].into_iter().chain(1..r - 1).collect();
-                x.permute(&order)
-            }
+            DataFormat::ChannelsLast => move_channels(x, true),
         }
     }
 
@@ -116,13 +112,41 @@ impl DataFormat {
     pub(crate) fn from_channels_first<'t, T: Float>(self, x: Var<'t, T>) -> Var<'t, T> {
         match self {
             DataFormat::ChannelsFirst => x,
-            DataFormat::ChannelsLast => {
-                let r = x.shape().len();
-                let order: Vec<usize> = [0].into_iter().chain(2..r).chain([1]).collect();
-                x.permute(&order)
+            DataFormat::ChannelsLast => move_channels(x, false),
+        }
+    }
+}
+
+/// `x.permute` moving the channels axis from last to first (`to_first`) or back, as one `gather`
+/// whose indices come from two plain loops (a transpose of each sample's `(positions, channels)`
+/// matrix), or a `reshape` when one of the two sizes is 1 (nothing moves).
+#[track_caller]
+fn move_channels<'t, T: Float>(x: Var<'t, T>, to_first: bool) -> Var<'t, T> {
+    let s = x.shape();
+    let r = s.len();
+    let (c, inner) = if to_first { (s[r - 1], s[1..r - 1].iter().product::<usize>()) } else { (s[1], s[2..].iter().product()) };
+    let out: Vec<usize> = if to_first {
+        [s[0], s[r - 1]].into_iter().chain(s[1..r - 1].iter().copied()).collect()
+    } else {
+        [s[0]].into_iter().chain(s[2..].iter().copied()).chain([s[1]]).collect()
+    };
+    if c == 1 || inner == 1 {
+        return x.reshape(&out);
+    }
+    let len = x.len();
+    let mut idx = Vec::with_capacity(len);
+    for base in (0..len).step_by(c * inner) {
+        if to_first {
+            for ch in 0..c {
+                idx.extend((0..inner).map(|p| base + p * c + ch));
+            }
+        } else {
+            for p in 0..inner {
+                idx.extend((0..c).map(|ch| base + ch * inner + p));
             }
         }
     }
+    x.reshape(&[len]).gather(0, &idx).reshape(&out)
 }
 
 impl fmt::Display for DataFormat {
