@@ -58,7 +58,8 @@ fn tf_pads(padding: &str, n: usize, k: usize, s: usize, d: usize) -> [usize; 2] 
 #[test]
 fn conv2d_layer_is_the_op_on_permuted_data() {
     // (padding, kernel, strides, dilation, groups, bias)
-    let cases: [(&str, [usize; 2], [usize; 2], [usize; 2], usize, bool); 6] = [
+    type Case = (&'static str, [usize; 2], [usize; 2], [usize; 2], usize, bool);
+    let cases: [Case; 6] = [
         ("valid", [3, 3], [1, 1], [1, 1], 1, true),
         ("same", [3, 3], [1, 1], [1, 1], 1, true),
         ("same", [2, 3], [2, 2], [1, 1], 1, false),
@@ -299,7 +300,8 @@ fn embedding_refuses_an_id_out_of_range() {
 #[test]
 fn bad_arguments_name_layer_argument_and_value() {
     let build = |layer: Box<dyn Layer<f64>>, shape: &[usize]| Sequential::<f64>::try_with_input_shape(shape, vec![layer], 0).unwrap_err();
-    let cases: Vec<(Box<dyn Layer<f64>>, &[usize], &str)> = vec![
+    type Case = (Box<dyn Layer<f64>>, &'static [usize], &'static str);
+    let cases: Vec<Case> = vec![
         (Box::new(Conv2D::new(0, [3, 3])), &[8, 8, 1], "Conv2D: filters must be a positive integer, got 0"),
         (Box::new(Conv2D::new(4, [3, 0])), &[8, 8, 1], "Conv2D: kernel_size must be positive, got [3, 0]"),
         (Box::new(Conv2D::new(4, [3, 3]).strides([0, 1])), &[8, 8, 1], "Conv2D: strides must be positive, got [0, 1]"),

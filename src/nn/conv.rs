@@ -156,7 +156,7 @@ impl<const D: usize> Conv<D> {
         check_positive(layer, "kernel_size", &self.kernel_size)?;
         check_positive(layer, "strides", &self.strides)?;
         check_positive(layer, "dilation_rate", &self.dilation_rate)?;
-        if self.groups == 0 || self.filters % self.groups != 0 {
+        if self.groups == 0 || !self.filters.is_multiple_of(self.groups) {
             return Err(bad_arg(layer, "groups", self.groups, &format!("a positive divisor of filters ({})", self.filters)));
         }
         if self.strides.iter().any(|&s| s > 1) && self.dilation_rate.iter().any(|&d| d > 1) {
@@ -236,7 +236,7 @@ impl<T: Float, const D: usize> Layer<T> for Conv<D> {
         self.validate()?;
         let layer = self.class();
         let (channels, spatial) = spatial_input::<D>(layer, self.data_format, input_shape)?;
-        if channels % self.groups != 0 {
+        if !channels.is_multiple_of(self.groups) {
             return Err(format!("{layer}: groups={} must divide the input channels ({channels}, input shape {input_shape:?})", self.groups));
         }
         let mut out = [0; D];
@@ -269,7 +269,7 @@ impl<T: Float, const D: usize> Layer<T> for Conv<D> {
         } else {
             xc.conv2d(w, bias, self.options())
         };
-        self.activation.apply(self.data_format.from_channels_first(y))
+        self.activation.apply(self.data_format.channels_first_back(y))
     }
     fn config(&self) -> Value {
         json!({

@@ -206,7 +206,7 @@ impl<T: Float, const D: usize, const MAX: bool> Layer<T> for Pooling<D, MAX> {
                 y * xc.tape().constant(Tensor::from_vec(rescale.data().iter().map(|&v| T::from_f64(v)).collect(), rescale.shape()))
             }
         };
-        self.data_format.from_channels_first(y)
+        self.data_format.channels_first_back(y)
     }
     fn config(&self) -> Value {
         json!({

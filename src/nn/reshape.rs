@@ -63,7 +63,7 @@ impl<T: Float> Layer<T> for Flatten {
     #[track_caller]
     fn forward<'t>(&self, x: Var<'t, T>, _: &mut Ctx<'_, 't, T>) -> Var<'t, T> {
         let x = if self.data_format == DataFormat::ChannelsFirst && x.shape().len() > 2 {
-            DataFormat::ChannelsLast.from_channels_first(x)
+            DataFormat::ChannelsLast.channels_first_back(x)
         } else {
             x
         };

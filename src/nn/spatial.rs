@@ -109,7 +109,7 @@ impl DataFormat {
     }
 
     /// A channels-first batch back in this format.
-    pub(crate) fn from_channels_first<'t, T: Float>(self, x: Var<'t, T>) -> Var<'t, T> {
+    pub(crate) fn channels_first_back<'t, T: Float>(self, x: Var<'t, T>) -> Var<'t, T> {
         match self {
             DataFormat::ChannelsFirst => x,
             DataFormat::ChannelsLast => move_channels(x, false),
