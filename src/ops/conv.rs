@@ -487,52 +487,9 @@ fn forward_into<T: Float>(g: &ConvGeom, x: &[T], w: &[T], bias: Option<&[T]>, ou
     });
 }
 
-/// The input gradient of a stride-1, dilation-1 convolution as a forward one: `dx` is `gout`
-/// convolved with the kernel flipped in space and its channel axes swapped, padded `k - 1 - pad`
-/// before (and what makes the output the input's size after). Returns that geometry, or `None`
-/// when the padding does not allow it (a pad of `k` or more, or input elements no window reads).
-fn transposed_geometry(g: &ConvGeom) -> Option<ConvGeom> {
-    if g.stride != [1, 1] || g.dilation != [1, 1] || g.identity_lowering() {
-        return None;
-    }
-    let mut pad = [0; 2];
-    for d in 0..2 {
-        // The full convolution's output, out + before + after - k + 1, must be the input's length.
-        let before = (g.k[d] - 1).checked_sub(g.pad[d])?;
-        let after = (g.in_hw[d] + g.k[d] - 1).checked_sub(g.out_hw[d] + before)?;
-        let _ = after;
-        pad[d] = before;
-    }
-    Some(ConvGeom { c_in: g.c_out, c_out: g.c_in, in_hw: g.out_hw, out_hw: g.in_hw, pad, ..*g })
-}
-
-/// The kernel of [`transposed_geometry`]: `wt[gi·cig + c][o][i][j] = w[gi·cog + o][c][kh-1-i][kw-1-j]`.
-fn transposed_kernel<T: Float>(g: &ConvGeom, w: &[T]) -> Vec<T> {
-    let (kg, cog) = g.group_sizes();
-    let (cig, [kh, kw]) = (g.c_in / g.groups, g.k);
-    let mut wt = vec![T::ZERO; w.len()];
-    for gi in 0..g.groups {
-        for o in 0..cog {
-            for c in 0..cig {
-                let src = &w[(gi * cog + o) * kg + c * kh * kw..][..kh * kw];
-                let dst = &mut wt[(gi * cig + c) * cog * kh * kw + o * kh * kw..][..kh * kw];
-                for (t, &v) in dst.iter_mut().rev().zip(src) {
-                    *t = v;
-                }
-            }
-        }
-    }
-    wt
-}
-
 /// [`conv_backward_input`] on one thread.
 fn backward_input_serial<T: Float>(g: &ConvGeom, gout: &[T], w: &[T], dx: &mut [T]) {
     check_lens(g, "conv_backward_input", dx.len(), w.len(), gout.len());
-    // One GEMM of depth C_out·k·k per image instead of one of depth C_out and a col2im.
-    if let Some(gt) = transposed_geometry(g) {
-        let wt = transposed_kernel(g, w);
-        return forward_serial(&gt, gout, &wt, None, dx, true);
-    }
     let (xs, os, p) = g.sizes();
     let (kg, cog) = g.group_sizes();
     let identity = g.identity_lowering();
