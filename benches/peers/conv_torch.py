@@ -1,8 +1,12 @@
 """conv2d forward + backward (input, weight and bias gradients) in PyTorch, f32, CPU: a batch of 64
 images of 28x28, 32 channels in and out, kernel 3, padding 1 — the shapes of benches/conv.rs. The
 FLOP count is the three products only (forward, input gradient, weight gradient; 2 per
-multiply-add), as tapegrad counts them, so the GFLOP/s figures compare directly."""
+multiply-add), as tapegrad counts them, so the GFLOP/s figures compare directly.
+
+Usage: python benches/peers/conv_torch.py [THREADS]  (torch.set_num_threads; default 2, the
+machine's cores; run it with 1 and with 2)."""
 import statistics
+import sys
 import time
 
 import torch
@@ -11,6 +15,7 @@ N, C, HW, K = 64, 32, 28, 3
 
 
 def main():
+    torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 2)
     torch.manual_seed(3)
     x = torch.rand(N, C, HW, HW, requires_grad=True)
     w = (torch.rand(C, C, K, K) * 0.1).requires_grad_()

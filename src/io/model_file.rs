@@ -45,7 +45,8 @@ pub(crate) struct LayerSpec {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Architecture {
     pub dtype: Dtype,
-    pub input_width: usize,
+    /// One sample's shape (`[width]` for a model of vectors).
+    pub input_shape: Vec<usize>,
     pub layers: Vec<LayerSpec>,
 }
 
@@ -65,7 +66,7 @@ impl Architecture {
                 },
             })
             .collect();
-        Architecture { dtype: Dtype::of::<T>(), input_width: net.input_width(), layers }
+        Architecture { dtype: Dtype::of::<T>(), input_shape: net.input_shape().to_vec(), layers }
     }
 
     /// Whether two architectures compute the same function shape-wise (initializers and dtype aside).
@@ -73,7 +74,7 @@ impl Architecture {
         let shape_config = |l: &LayerSpec| -> Map<String, Value> {
             l.config.iter().filter(|(k, _)| !k.ends_with("_initializer")).map(|(k, v)| (k.clone(), v.clone())).collect()
         };
-        self.input_width == other.input_width
+        self.input_shape == other.input_shape
             && self.layers.len() == other.layers.len()
             && self.layers.iter().zip(&other.layers).all(|(a, b)| {
                 a.class_name == b.class_name && a.name == b.name && shape_config(a) == shape_config(b)
@@ -93,7 +94,11 @@ impl Architecture {
                 _ => format!("{}({} {})", l.name, l.class_name, Value::Object(l.config.clone())),
             })
             .collect();
-        format!("input {} -> {}", self.input_width, layers.join(" -> "))
+        let input = match &self.input_shape[..] {
+            [w] => w.to_string(),
+            s => format!("{s:?}"),
+        };
+        format!("input {input} -> {}", layers.join(" -> "))
     }
 
     /// The JSON text stored under [`ARCHITECTURE_KEY`].
@@ -109,13 +114,17 @@ impl Architecture {
                 Value::Object(obj)
             })
             .collect();
-        json!({
+        let mut arch = json!({
             "class_name": "Sequential",
             "dtype": self.dtype.name(),
-            "input_width": self.input_width,
+            "input_width": self.input_shape.iter().product::<usize>(),
             "layers": layers,
-        })
-        .to_string()
+        });
+        // Samples of more than one axis also store their shape (files of vector models are unchanged).
+        if self.input_shape.len() > 1 {
+            arch["input_shape"] = json!(self.input_shape);
+        }
+        arch.to_string()
     }
 
     /// Parses and checks the architecture JSON (each layer's configuration is checked when the
@@ -124,7 +133,7 @@ impl Architecture {
         let bad = |what: String| model_err(format!("{ARCHITECTURE_KEY}: {what}"));
         let value: Value = serde_json::from_str(text).map_err(|e| bad(format!("not valid JSON: {e}")))?;
         let obj = value.as_object().ok_or_else(|| bad("not a JSON object".into()))?;
-        only_keys(obj, &["class_name", "dtype", "input_width", "layers"]).map_err(|k| bad(format!("unknown key {k:?}")))?;
+        only_keys(obj, &["class_name", "dtype", "input_width", "input_shape", "layers"]).map_err(|k| bad(format!("unknown key {k:?}")))?;
         match obj.get("class_name") {
             Some(Value::String(s)) if s == "Sequential" => {}
             Some(other) => return Err(bad(format!("class_name is {other}; only \"Sequential\" is supported"))),
@@ -137,6 +146,17 @@ impl Architecture {
             None => return Err(bad("\"dtype\" is missing or not a string".into())),
         };
         let input_width = positive(obj.get("input_width")).ok_or_else(|| bad("\"input_width\" must be a positive integer".into()))?;
+        let input_shape = match obj.get("input_shape") {
+            None => vec![input_width],
+            Some(Value::Array(dims)) => {
+                let dims: Option<Vec<usize>> = dims.iter().map(|d| positive(Some(d))).collect();
+                match dims {
+                    Some(d) if !d.is_empty() && d.iter().product::<usize>() == input_width => d,
+                    _ => return Err(bad(format!("\"input_shape\" must be positive integers whose product is input_width {input_width}"))),
+                }
+            }
+            Some(_) => return Err(bad("\"input_shape\" must be a list of positive integers".into())),
+        };
         let layers = obj.get("layers").and_then(Value::as_array).ok_or_else(|| bad("\"layers\" must be a list".into()))?;
         if layers.is_empty() {
             return Err(bad("\"layers\" is empty; a model needs at least one layer".into()));
@@ -161,7 +181,7 @@ impl Architecture {
             let config = l.iter().filter(|(k, _)| *k != "name" && *k != "class_name").map(|(k, v)| (k.clone(), v.clone())).collect();
             specs.push(LayerSpec { class_name, name, config });
         }
-        Ok(Architecture { dtype, input_width, layers: specs })
+        Ok(Architecture { dtype, input_shape, layers: specs })
     }
 
     /// The network the architecture describes, its layers made by `registry`, with the weights'
@@ -174,7 +194,7 @@ impl Architecture {
             let layer = registry.from_config(&l.class_name, &Value::Object(l.config.clone())).map_err(|e| bad(i, e))?;
             layers.push((layer, Some(l.name.clone())));
         }
-        Sequential::build_named(self.input_width, layers, 0, true).map_err(|e| model_err(format!("{ARCHITECTURE_KEY}: {e}")))
+        Sequential::build_named(&self.input_shape, layers, 0, true).map_err(|e| model_err(format!("{ARCHITECTURE_KEY}: {e}")))
     }
 }
 

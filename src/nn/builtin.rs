@@ -114,4 +114,5 @@ pub(crate) fn register_builtins<T: Float>(r: &mut LayerRegistry<T>) {
     r.register("GaussianDropout", |c| Ok(Box::new(GaussianDropout::from_config(c)?)));
     r.register("Activation", |c| Ok(Box::new(activation_from_config(c)?)));
     r.register("ActivityRegularization", |c| Ok(Box::new(ActivityRegularization::from_config(c)?)));
+    super::conv::register(r);
 }

@@ -159,6 +159,8 @@ macro_rules! into_box {
     )*};
 }
 into_box!(super::Dense, super::Activation, super::Dropout, super::GaussianNoise, super::GaussianDropout, super::ActivityRegularization);
+into_box!(super::Conv1D, super::Conv2D, super::MaxPooling1D, super::MaxPooling2D, super::AveragePooling1D, super::AveragePooling2D);
+into_box!(super::GlobalAveragePooling1D, super::GlobalAveragePooling2D, super::Flatten, super::Embedding);
 
 /// What a layer's `build` uses: the model's parameter store, its seeded generator and the
 /// layer's name (weights are named `layer/weight`).
@@ -305,18 +307,20 @@ impl<T: Float> LayerRegistry<T> {
     }
 }
 
-/// Keras' default layer name for a class: `GaussianNoise` -> `gaussian_noise`.
+/// Keras' default layer name for a class, by Keras' two rules (`_` before a capital that starts a
+/// lowercase run, and between a lowercase letter and a capital): `GaussianNoise` ->
+/// `gaussian_noise`, `Conv2D` -> `conv2d`, `MaxPooling2D` -> `max_pooling2d`.
 pub(crate) fn snake_case(class_name: &str) -> String {
+    let chars: Vec<char> = class_name.chars().collect();
     let mut out = String::with_capacity(class_name.len() + 4);
-    for (i, c) in class_name.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            let starts_word = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
+            if starts_word || chars[i - 1].is_ascii_lowercase() {
                 out.push('_');
             }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
         }
+        out.push(c.to_ascii_lowercase());
     }
     out
 }
@@ -337,6 +341,10 @@ mod tests {
         assert_eq!(super::snake_case("Dense"), "dense");
         assert_eq!(super::snake_case("GaussianNoise"), "gaussian_noise");
         assert_eq!(super::snake_case("ActivityRegularization"), "activity_regularization");
+        assert_eq!(super::snake_case("Conv2D"), "conv2d");
+        assert_eq!(super::snake_case("MaxPooling1D"), "max_pooling1d");
+        assert_eq!(super::snake_case("GlobalAveragePooling2D"), "global_average_pooling2d");
+        assert_eq!(super::snake_case("PRelu"), "p_relu");
     }
 }
 

@@ -16,20 +16,31 @@
 mod activation;
 mod builtin;
 mod constraints;
+mod conv;
 mod dense;
 mod init;
 mod layer;
 mod noise;
 mod normalization;
+mod pooling;
 mod regularizers;
+mod reshape;
 mod sequential;
+mod spatial;
 mod summary;
 
 pub use activation::Activation;
 pub use builtin::ActivityRegularization;
+pub use conv::{Conv, Conv1D, Conv2D};
 pub use dense::Dense;
 pub use init::Init;
 pub use layer::{ArgumentError, Builder, Ctx, IntoLayer, Layer, LayerClone, LayerRegistry};
+pub use pooling::{
+    AveragePooling1D, AveragePooling2D, GlobalAveragePooling, GlobalAveragePooling1D, GlobalAveragePooling2D, MaxPooling1D,
+    MaxPooling2D, Pooling,
+};
+pub use reshape::{Embedding, Flatten};
+pub use spatial::{DataFormat, PaddingMode};
 pub use noise::{Dropout, GaussianDropout, GaussianNoise};
 pub use sequential::{Output, ParamVars, Sequential};
 pub(crate) use sequential::Lent;

@@ -52,7 +52,7 @@ pub struct Output<'t, T: Float> {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Sequential<T: Float> {
-    input_width: usize,
+    input_shape: Vec<usize>,
     layers: Vec<Built<T>>,
     store: ParamStore<T>,
 }
@@ -82,21 +82,54 @@ impl<T: Float> Sequential<T> {
     /// # Errors
     /// A zero input width, two layers with one name, or a layer whose `build` refuses its input.
     pub fn try_with_seed<L: Into<Box<dyn Layer<T>>>>(input_width: usize, layers: Vec<L>, seed: u64) -> Result<Self, String> {
-        Self::build_named(input_width, layers.into_iter().map(|l| (l.into(), None)).collect(), seed, false)
+        Self::try_with_input_shape(&[input_width], layers, seed)
+    }
+
+    /// Builds the layers for samples of `input_shape` (without the batch axis, as Keras'
+    /// `Input(shape=...)`: `&[8, 8, 1]` for 8x8 one-channel images, channels last), weights drawn
+    /// from `StdRng::seed_from_u64(seed)`. `with_seed(w, ..)` is `with_input_shape(&[w], ..)`.
+    /// Panics (naming the layer) when a dimension is zero or a layer cannot be built.
+    ///
+    /// ```
+    /// use tapegrad::layers;
+    /// use tapegrad::nn::{Conv2D, Dense, Flatten, Sequential};
+    /// let net = Sequential::<f32>::with_input_shape(&[8, 8, 1], layers![Conv2D::new(4, [3, 3]), Flatten::new(), Dense::new(10)], 0);
+    /// assert_eq!(net.input_shape(), &[8, 8, 1]);
+    /// assert_eq!(net.input_width(), 64);
+    /// assert!(net.summary().contains("(None, 6, 6, 4)"));
+    /// ```
+    #[track_caller]
+    pub fn with_input_shape<L: Into<Box<dyn Layer<T>>>>(input_shape: &[usize], layers: Vec<L>, seed: u64) -> Self {
+        match Self::try_with_input_shape(input_shape, layers, seed) {
+            Ok(net) => net,
+            Err(e) => panic!("Sequential: {e}"),
+        }
+    }
+
+    /// [`with_input_shape`](Self::with_input_shape) returning the problem instead of panicking.
+    ///
+    /// # Errors
+    /// An empty input shape or a zero dimension, two layers with one name, or a layer whose
+    /// `build` refuses its input.
+    pub fn try_with_input_shape<L: Into<Box<dyn Layer<T>>>>(input_shape: &[usize], layers: Vec<L>, seed: u64) -> Result<Self, String> {
+        Self::build_named(input_shape, layers.into_iter().map(|l| (l.into(), None)).collect(), seed, false)
     }
 
     /// Builds the layers, each under the given name or, for `None`, its own or Keras' default.
     /// A `dry` build records the weights' names and shapes without values: the caller then
     /// checks them against a file and sets them with [`fill_parameters`](Self::fill_parameters).
-    pub(crate) fn build_named(input_width: usize, layers: Vec<(Box<dyn Layer<T>>, Option<String>)>, seed: u64, dry: bool) -> Result<Self, String> {
-        if input_width == 0 {
+    pub(crate) fn build_named(input_shape: &[usize], layers: Vec<(Box<dyn Layer<T>>, Option<String>)>, seed: u64, dry: bool) -> Result<Self, String> {
+        if let [0] = input_shape {
             return Err("the input width must be at least 1".into());
+        }
+        if input_shape.is_empty() || input_shape.contains(&0) {
+            return Err(format!("the input shape must have positive dimensions, got {input_shape:?}"));
         }
         let mut rng = StdRng::seed_from_u64(seed);
         let mut store = ParamStore::new();
         let mut built: Vec<Built<T>> = Vec::with_capacity(layers.len());
         let mut counters: HashMap<String, usize> = HashMap::new();
-        let mut shape = vec![input_width];
+        let mut shape = input_shape.to_vec();
         for (i, (mut layer, given)) in layers.into_iter().enumerate() {
             let name = match given.as_deref().or(layer.name()) {
                 Some(n) => n.to_string(),
@@ -123,17 +156,28 @@ impl<T: Float> Sequential<T> {
             built.push(Built { layer, name, output_shape: out.clone(), params: first..store.len() });
             shape = out;
         }
-        Ok(Sequential { input_width, layers: built, store })
+        Ok(Sequential { input_shape: input_shape.to_vec(), layers: built, store })
     }
 
-    /// Number of input features.
+    /// Number of input values per sample: the input width of a model of vectors, the product of
+    /// the [`input_shape`](Self::input_shape) otherwise (the length of one flattened sample).
     pub fn input_width(&self) -> usize {
-        self.input_width
+        self.input_shape.iter().product()
     }
 
-    /// Number of outputs of the last layer (the input width for an empty model).
+    /// The shape of one input sample (without the batch axis): `[width]` for a model of vectors.
+    pub fn input_shape(&self) -> &[usize] {
+        &self.input_shape
+    }
+
+    /// The shape of one output sample (without the batch axis; the input's for an empty model).
+    pub fn output_shape(&self) -> &[usize] {
+        self.layers.last().map_or(&self.input_shape, |l| &l.output_shape)
+    }
+
+    /// Number of output values per sample (the product of [`output_shape`](Self::output_shape)).
     pub fn output_width(&self) -> usize {
-        self.layers.last().map_or(self.input_width, |l| l.output_shape.iter().product())
+        self.output_shape().iter().product()
     }
 
     /// The layers, in order (downcast one with `layer.downcast_ref::<Dense>()`).
@@ -216,8 +260,9 @@ impl<T: Float> Sequential<T> {
             .collect()
     }
 
-    /// The model applied to `x` (shape `(batch, input_width)`) in inference mode, with parameters
-    /// recorded fresh on the tape; use it to put the model into your own expressions.
+    /// The model applied to `x` (shape `(batch, input_shape...)`, or `(batch, input_width)` with
+    /// each sample flattened) in inference mode, with parameters recorded fresh on the tape; use
+    /// it to put the model into your own expressions.
     #[track_caller]
     pub fn forward<'t>(&self, tape: &'t Tape<T>, x: Var<'t, T>) -> Var<'t, T> {
         let params = self.record_parameters(tape);
@@ -237,21 +282,35 @@ impl<T: Float> Sequential<T> {
     #[track_caller]
     pub fn call<'t>(&self, params: &[Var<'t, T>], x: Var<'t, T>, training: bool, rng: Option<&mut StdRng>) -> Output<'t, T> {
         assert_eq!(params.len(), self.store.len(), "Sequential::call: expected {} parameters, got {}", self.store.len(), params.len());
-        run(&self.layers, params, x, training, rng)
+        run(&self.layers, &self.input_shape, params, x, training, rng)
     }
 
     /// Lends the parameters to `tape` as its parameter region until the loan drops.
     pub(crate) fn lend<'a>(&'a mut self, tape: &'a mut Tape<T>) -> Lent<'a, T> {
         tape.lend_params(&mut self.store);
-        Lent { net: &self.layers, store: &mut self.store, tape }
+        Lent { net: &self.layers, input_shape: &self.input_shape, store: &mut self.store, tape }
     }
 }
 
-/// Runs `layers` on `x`, then gathers their penalties.
+/// Runs `layers` on `x`, then gathers their penalties. A batch of flattened samples
+/// `(batch, width)` of a model whose samples have more axes is first given their shape.
 #[track_caller]
-fn run<'t, T: Float>(layers: &[Built<T>], params: &[Var<'t, T>], x: Var<'t, T>, training: bool, rng: Option<&mut StdRng>) -> Output<'t, T> {
+fn run<'t, T: Float>(
+    layers: &[Built<T>],
+    input_shape: &[usize],
+    params: &[Var<'t, T>],
+    x: Var<'t, T>,
+    training: bool,
+    rng: Option<&mut StdRng>,
+) -> Output<'t, T> {
     let mut ctx = Ctx { params, training, rng, losses: Vec::new(), updates: Vec::new() };
-    let mut h = x;
+    let s = x.shape();
+    let mut h = if input_shape.len() > 1 && s.len() == 2 && s[1] == input_shape.iter().product::<usize>() {
+        let shape: Vec<usize> = [s[0]].into_iter().chain(input_shape.iter().copied()).collect();
+        x.reshape(&shape)
+    } else {
+        x
+    };
     for l in layers {
         h = l.layer.forward(h, &mut ctx);
     }
@@ -267,6 +326,7 @@ fn run<'t, T: Float>(layers: &[Built<T>], params: &[Var<'t, T>], x: Var<'t, T>, 
 /// them in place, the optimizer updates them in place, and dropping the loan gives them back.
 pub(crate) struct Lent<'a, T: Float> {
     net: &'a [Built<T>],
+    input_shape: &'a [usize],
     store: &'a mut ParamStore<T>,
     tape: &'a mut Tape<T>,
 }
@@ -296,7 +356,7 @@ impl<T: Float> Lent<'_, T> {
     /// The layers run on `x`, as [`Sequential::call`].
     #[track_caller]
     pub fn call<'t>(&'t self, params: &[Var<'t, T>], x: Var<'t, T>, training: bool, rng: Option<&mut StdRng>) -> Output<'t, T> {
-        run(self.net, params, x, training, rng)
+        run(self.net, self.input_shape, params, x, training, rng)
     }
 
     /// Calls `f(slot, values, gradient)` for every trainable parameter, its values writable in

@@ -8,8 +8,9 @@
 //! rows, computed by [`gemm`] (matrixmultiply). The backward products are the same GEMMs transposed:
 //! `dcol_g = W_gᵀ G_g` folded back by col2im for the input, `dW_g += G_g col_gᵀ` for the weight, and
 //! row sums of `G` for the bias. A 1x1 kernel with stride 1 and no padding needs no lowering: `col` is
-//! the image itself. A large batch is cut in two halves that run on two threads, so one half's
-//! lowering overlaps the other's GEMMs (matrixmultiply threads each GEMM too).
+//! the image itself. A large batch of small images is cut in two halves that run on two threads,
+//! so one half's lowering overlaps the other's GEMMs; larger images' GEMMs are threaded by
+//! matrixmultiply instead (not both: two cores).
 //!
 //! Everything here works on flat slices and shapes; [`conv_geometry`] checks the arguments and
 //! returns a message naming the op, the argument and the shapes.
@@ -462,12 +463,20 @@ fn forward_serial<T: Float>(g: &ConvGeom, x: &[T], w: &[T], bias: Option<&[T]>, 
 /// while the other's GEMMs run (the lowering alone would leave a core idle).
 const PARALLEL_MACS: usize = 1 << 22;
 
-/// The batch cut in two halves when the work is large enough and two cores are there.
+/// `m·k + k·n` from which matrixmultiply runs one product on two threads (its heuristic: one
+/// thread per 2^14 of it).
+const GEMM_THREADED: usize = 1 << 15;
+
+/// The batch cut in two halves when the work is large enough, two cores are there, and the
+/// per-image products are too small for matrixmultiply to thread them itself: splitting the batch
+/// over threaded products would put four threads on two cores (measured on the conv2d bench's
+/// shapes, batch 64 of 32x28x28: 52-57 ms split against 40-42 ms unsplit, the products threaded).
 fn halves(g: &ConvGeom) -> Option<(ConvGeom, ConvGeom)> {
-    let (kg, _) = g.group_sizes();
-    let macs = g.n * g.c_out * g.sizes().2 * kg;
+    let (kg, cog) = g.group_sizes();
+    let p = g.sizes().2;
+    let macs = g.n * g.c_out * p * kg;
     let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
-    if g.n < 2 || macs < PARALLEL_MACS || cores < 2 {
+    if g.n < 2 || macs < PARALLEL_MACS || cores < 2 || cog * kg + kg * p >= GEMM_THREADED {
         return None;
     }
     let first = ConvGeom { n: g.n / 2, ..*g };

@@ -44,8 +44,17 @@ fn check_data<T: Float>(
     data: &'static str,
 ) -> Result<Layout, TrainError> {
     let width = net.input_width();
-    if x.rank() != 2 || x.shape()[1] != width {
-        return Err(TrainError::InputShape { data, expected: width, got: x.shape().to_vec() });
+    let sample = net.input_shape();
+    if x.rank() != sample.len() + 1 || x.shape()[1..] != *sample {
+        if let [expected] = *sample {
+            return Err(TrainError::InputShape { data, expected, got: x.shape().to_vec() });
+        }
+        let dims: Vec<String> = sample.iter().map(usize::to_string).collect();
+        return Err(TrainError::Config(format!(
+            "{data} data: x must have shape (rows, {}) for this model, got {:?}",
+            dims.join(", "),
+            x.shape()
+        )));
     }
     let rows = x.shape()[0];
     if rows == 0 {
@@ -123,8 +132,9 @@ fn forward_batches<T: Float>(
     batch_size: usize,
     mut f: impl for<'t> FnMut(usize, usize, Output<'t, T>),
 ) {
-    let width = x.shape()[1];
+    // Samples go to the model flattened (it gives them their shape back).
     let rows = x.shape()[0];
+    let width = x.len() / rows.max(1);
     for start in (0..rows).step_by(batch_size) {
         let end = (start + batch_size).min(rows);
         lent.clear();
@@ -371,14 +381,16 @@ impl<T: Float> Model<T> {
         Ok(logs)
     }
 
-    /// Keras' `predict`: the model's outputs for every row of `x`, shape `(rows, outputs)`.
+    /// Keras' `predict`: the model's outputs for every row of `x`, shape `(rows, outputs)` (or
+    /// `(rows, output_shape...)` for outputs of more than one axis).
     pub fn predict(&mut self, x: &Tensor<T>) -> Result<Tensor<T>, TrainError> {
         let Model { net, loss, tape, .. } = self;
         let layout = check_data(net, loss, x, None, "prediction")?;
         let out_width = net.output_width();
         let mut result = Vec::with_capacity(layout.rows * out_width);
         forward_batches(&mut net.lend(tape), x, 32, |_, _, call| call.output.with_data(|p| result.extend_from_slice(p)));
-        Ok(Tensor::from_vec(result, &[layout.rows, out_width]))
+        let shape: Vec<usize> = [layout.rows].into_iter().chain(net.output_shape().iter().copied()).collect();
+        Ok(Tensor::from_vec(result, &shape))
     }
 }
 

@@ -1,0 +1,201 @@
+//! Keras' `Flatten` and `Embedding` layers.
+
+use super::dense::{init_from_json, init_to_json};
+use super::layer::{config_object, Builder, Ctx, Layer};
+use super::spatial::{bad_arg, parsed_from_json, positive_from_json, DataFormat};
+use super::Init;
+use crate::tape::{Param, Var};
+use crate::tensor::Float;
+use serde_json::{json, Value};
+
+/// Keras' `Flatten`: each sample becomes a vector, `(batch, d1, d2, ...)` to `(batch, d1·d2·...)`.
+///
+/// With `data_format` channels first (and two or more axes per sample), the sample is first put
+/// channels last, as Keras does, so a model flattens its features in the same order in both formats.
+///
+/// ```
+/// use tapegrad::layers;
+/// use tapegrad::nn::{Dense, Flatten, Sequential};
+/// let net = Sequential::<f64>::with_input_shape(&[4, 4, 2], layers![Flatten::new(), Dense::new(3)], 0);
+/// assert_eq!(net.named_parameters()[0].1.shape(), &[32, 3]);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Flatten {
+    data_format: DataFormat,
+    name: Option<String>,
+}
+
+impl Flatten {
+    /// The layer (channels last, Keras' default).
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// The layout of the input: channels first reorders to channels last before flattening.
+    pub fn data_format(mut self, data_format: DataFormat) -> Self {
+        self.data_format = data_format;
+        self
+    }
+    /// The layer's name (default: Keras' `flatten`, `flatten_1`, ...).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+    /// The layer saved by `config` (`data_format`, optional).
+    ///
+    /// # Errors
+    /// An unknown or invalid key, named with its value.
+    pub fn from_config(config: &Value) -> Result<Self, String> {
+        let obj = config_object(config, &["data_format"]).map_err(|e| format!("Flatten: {e}"))?;
+        Ok(Flatten { data_format: parsed_from_json("Flatten", obj, "data_format")?.unwrap_or_default(), name: None })
+    }
+}
+
+impl<T: Float> Layer<T> for Flatten {
+    fn class_name(&self) -> &'static str {
+        "Flatten"
+    }
+    fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    fn build(&mut self, input_shape: &[usize], _: &mut Builder<'_, T>) -> Result<Vec<usize>, String> {
+        Ok(vec![input_shape.iter().product()])
+    }
+    #[track_caller]
+    fn forward<'t>(&self, x: Var<'t, T>, _: &mut Ctx<'_, 't, T>) -> Var<'t, T> {
+        let x = if self.data_format == DataFormat::ChannelsFirst && x.shape().len() > 2 {
+            DataFormat::ChannelsLast.channels_first_back(x)
+        } else {
+            x
+        };
+        x.flatten(1, -1)
+    }
+    fn config(&self) -> Value {
+        json!({ "data_format": self.data_format.name() })
+    }
+}
+
+/// Keras' `Embedding(input_dim, output_dim)`: each id in the input (integer values held as
+/// floats, any shape per sample) becomes its row of an `(input_dim, output_dim)` weight, so
+/// `(batch, d...)` turns into `(batch, d..., output_dim)`. The weight starts as Keras' default
+/// `embeddings_initializer="uniform"`, uniform in `[-0.05, 0.05)`. Only the rows of the ids used
+/// in a batch get a gradient (summed over repeats); the ids themselves get none.
+///
+/// An id that is not an integer in `0..input_dim` panics in `forward`, naming the layer and the
+/// value (Keras raises an error there too).
+///
+/// ```
+/// use tapegrad::layers;
+/// use tapegrad::nn::{Embedding, Flatten, Sequential};
+/// use tapegrad::{Tape, Tensor};
+/// let net = Sequential::<f64>::with_seed(3, layers![Embedding::new(10, 4), Flatten::new()], 0);
+/// assert_eq!(net.output_shape(), &[12]);
+/// let tape = Tape::new();
+/// let y = net.forward(&tape, tape.constant(Tensor::from_vec(vec![1.0, 7.0, 1.0], &[1, 3])));
+/// let table = net.parameter("embedding/embeddings").unwrap();
+/// assert_eq!(&y.value().data()[..4], &table.data()[4..8]);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Embedding {
+    input_dim: usize,
+    output_dim: usize,
+    embeddings_initializer: Init,
+    name: Option<String>,
+    embeddings: Option<Param>,
+}
+
+impl Embedding {
+    /// A table of `input_dim` rows (ids `0..input_dim`) of `output_dim` values each.
+    pub fn new(input_dim: usize, output_dim: usize) -> Self {
+        Embedding {
+            input_dim,
+            output_dim,
+            embeddings_initializer: Init::RandomUniform { minval: -0.05, maxval: 0.05 },
+            name: None,
+            embeddings: None,
+        }
+    }
+    /// How the table is initialized.
+    pub fn embeddings_initializer(mut self, init: Init) -> Self {
+        self.embeddings_initializer = init;
+        self
+    }
+    /// The layer's name (default: Keras' `embedding`, `embedding_1`, ...).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+    /// Number of ids.
+    pub fn input_dim(&self) -> usize {
+        self.input_dim
+    }
+    /// Length of each id's vector.
+    pub fn output_dim(&self) -> usize {
+        self.output_dim
+    }
+
+    /// Checks the arguments.
+    ///
+    /// # Errors
+    /// A zero `input_dim` or `output_dim`, named with its value.
+    pub fn validate(&self) -> Result<(), String> {
+        for (argument, v) in [("input_dim", self.input_dim), ("output_dim", self.output_dim)] {
+            if v == 0 {
+                return Err(bad_arg("Embedding", argument, v, "a positive integer"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The layer saved by `config`: `input_dim` and `output_dim` required, the initializer optional.
+    ///
+    /// # Errors
+    /// A missing, unknown or invalid key, named with its value.
+    pub fn from_config(config: &Value) -> Result<Self, String> {
+        let obj = config_object(config, &["input_dim", "output_dim", "embeddings_initializer"]).map_err(|e| format!("Embedding: {e}"))?;
+        let mut e = Embedding::new(positive_from_json("Embedding", obj, "input_dim")?, positive_from_json("Embedding", obj, "output_dim")?);
+        if let Some(v) = obj.get("embeddings_initializer") {
+            e.embeddings_initializer = init_from_json(v).map_err(|err| format!("Embedding: embeddings_initializer: {err}"))?;
+        }
+        Ok(e)
+    }
+}
+
+impl<T: Float> Layer<T> for Embedding {
+    fn class_name(&self) -> &'static str {
+        "Embedding"
+    }
+    fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    fn build(&mut self, input_shape: &[usize], b: &mut Builder<'_, T>) -> Result<Vec<usize>, String> {
+        self.validate()?;
+        self.embeddings = Some(b.add_weight("embeddings", &[self.input_dim, self.output_dim], self.embeddings_initializer, true));
+        Ok(input_shape.iter().copied().chain([self.output_dim]).collect())
+    }
+    #[track_caller]
+    fn forward<'t>(&self, x: Var<'t, T>, ctx: &mut Ctx<'_, 't, T>) -> Var<'t, T> {
+        let table = ctx.param(self.embeddings.expect("Embedding::forward: the layer is not built"));
+        let ids: Vec<usize> = x.with_data(|v| {
+            v.iter()
+                .map(|&id| {
+                    let f = id.to_f64();
+                    if f >= 0.0 && f.fract() == 0.0 && f < self.input_dim as f64 {
+                        f as usize
+                    } else {
+                        panic!("Embedding: input ids must be integers in 0..{} (input_dim), got {f}", self.input_dim)
+                    }
+                })
+                .collect()
+        });
+        let mut shape = x.shape().to_vec();
+        shape.push(self.output_dim);
+        table.embedding(&ids, None).reshape(&shape)
+    }
+    fn config(&self) -> Value {
+        json!({
+            "input_dim": self.input_dim,
+            "output_dim": self.output_dim,
+            "embeddings_initializer": init_to_json(&self.embeddings_initializer),
+        })
+    }
+}
