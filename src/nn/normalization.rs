@@ -154,14 +154,14 @@ pub fn layer_norm<'t, T: Float>(
 }
 
 /// The batch's mean and biased variance over axis 0 of a matrix, each `(1, F)`.
-fn moments<'t, T: Float>(x: Var<'t, T>) -> (Var<'t, T>, Var<'t, T>) {
+pub(crate) fn moments<'t, T: Float>(x: Var<'t, T>) -> (Var<'t, T>, Var<'t, T>) {
     let mean = x.mean_axis(0, true);
     let var = (x - mean).square().mean_axis(0, true);
     (mean, var)
 }
 
 /// `x * inv + (beta - mean * inv)`, `inv = gamma / sqrt(var + eps)`.
-fn normalize<'t, T: Float>(
+pub(crate) fn normalize<'t, T: Float>(
     x: Var<'t, T>,
     mean: Var<'t, T>,
     var: Var<'t, T>,
