@@ -1,10 +1,11 @@
 //! Penalties, dropout, noise, normalisation and constraints add no per-element heap allocation
 //! to a training step beyond the ops they record on the (reused) tape: what they allocate on the
-//! heap per step does not grow with the batch. Counted with a counting global allocator; one test
-//! in this binary, so no other thread allocates while it counts.
+//! heap per step does not grow with the batch. Counted with a counting global allocator, per
+//! thread (the step runs on the test's thread; other threads, such as the test harness's, are not
+//! counted).
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 use tapegrad::layers;
 use tapegrad::nn::{
     Activation, ActivityRegularization, BatchNormalization, Constraint, Dense, Dropout, GaussianDropout, GaussianNoise,
@@ -16,21 +17,31 @@ use tapegrad::Tensor;
 
 struct Counting;
 
-static BYTES: AtomicUsize = AtomicUsize::new(0);
-static CALLS: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    // Const-initialised without a destructor: reading them never allocates.
+    static BYTES: Cell<usize> = const { Cell::new(0) };
+    static CALLS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count(bytes: usize) {
+    let _ = BYTES.try_with(|b| b.set(b.get() + bytes));
+    let _ = CALLS.try_with(|c| c.set(c.get() + 1));
+}
+
+fn counted() -> (usize, usize) {
+    (BYTES.with(Cell::get), CALLS.with(Cell::get))
+}
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        BYTES.fetch_add(layout.size(), Ordering::Relaxed);
-        CALLS.fetch_add(1, Ordering::Relaxed);
+        count(layout.size());
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        BYTES.fetch_add(new_size, Ordering::Relaxed);
-        CALLS.fetch_add(1, Ordering::Relaxed);
+        count(new_size);
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
@@ -75,9 +86,10 @@ fn step_allocation(with_layers: bool, rows: usize) -> (usize, usize) {
     for _ in 0..3 {
         m.train_on_batch(&x, &y).unwrap();
     }
-    let (b0, c0) = (BYTES.load(Ordering::Relaxed), CALLS.load(Ordering::Relaxed));
+    let (b0, c0) = counted();
     m.train_on_batch(&x, &y).unwrap();
-    (BYTES.load(Ordering::Relaxed) - b0, CALLS.load(Ordering::Relaxed) - c0)
+    let (b1, c1) = counted();
+    (b1 - b0, c1 - c0)
 }
 
 #[test]
