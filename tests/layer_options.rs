@@ -207,8 +207,8 @@ fn moving_statistics_change_in_training_only_and_serve_inference() {
     model.train_on_batch(&x, &x).unwrap();
     let mean: Vec<f64> = (0..3).map(|j| x.data().iter().skip(j).step_by(3).sum::<f64>() / 20.0).collect();
     let got = model.net().parameter("batch_normalization/moving_mean").unwrap();
-    for j in 0..3 {
-        let want = values[2].data()[j] * 0.5 + mean[j] * 0.5;
-        assert!((got.data()[j] - want).abs() < 1e-14, "feature {j}: {} vs {want}", got.data()[j]);
+    for (j, ((&g, &old), &m)) in got.data().iter().zip(values[2].data()).zip(&mean).enumerate() {
+        let want = old * 0.5 + m * 0.5;
+        assert!((g - want).abs() < 1e-14, "feature {j}: {g} vs {want}");
     }
 }
