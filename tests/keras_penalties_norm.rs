@@ -5,7 +5,11 @@ mod keras_training_support;
 
 use keras_training_support::{array, assert_close, cases, fixture, num};
 use serde_json::Value;
-use tapegrad::nn::{batch_norm, layer_norm, BatchNormConfig, Constraint, LayerNormConfig, OrthogonalMode, Regularizer};
+use rand::{rngs::StdRng, SeedableRng};
+use tapegrad::nn::{
+    batch_norm, layer_norm, BatchNormConfig, BatchNormalization, Constraint, LayerNormConfig, LayerNormalization, OrthogonalMode,
+    Regularizer, Sequential,
+};
 use tapegrad::{Tape, Tensor};
 
 fn tensor(v: &Value, what: &str) -> Tensor<f64> {
@@ -210,4 +214,119 @@ fn batch_norm_reduces_every_axis_but_the_last() {
         let var = col.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 6.0;
         assert!(mean.abs() < 1e-12 && (var - 1.0).abs() < 1e-12, "feature {f}: mean {mean}, var {var}");
     }
+}
+
+/// Sets the model's weights by name from `(name, values)` pairs.
+fn set_named(net: &mut Sequential<f64>, values: &[(&str, Vec<f64>)]) {
+    let mut all = net.parameters();
+    for (name, v) in values {
+        let i = net.store().infos().iter().position(|i| i.name == *name).unwrap_or_else(|| panic!("no weight {name}"));
+        all[i] = Tensor::from_vec(v.clone(), &net.store().infos()[i].shape);
+    }
+    net.set_parameters(&all);
+}
+
+/// The `BatchNormalization` layer in a model, in training and inference, gives Keras' output,
+/// gradients (input, gamma, beta) and moving statistics after the call (inference: unchanged,
+/// and no state update is asked for).
+#[test]
+fn batch_normalization_layer_matches_keras_in_both_modes() {
+    let root = fixture();
+    for (ci, case) in cases(&root, "batch_normalization").iter().enumerate() {
+        let cfg = &case["config"];
+        let training = case["training"].as_bool().unwrap();
+        let label = format!("BatchNormalization layer case {ci} (training {training}, {cfg})");
+        let x = tensor(&case["x"], "x");
+        let layer = BatchNormalization::try_new(num(&cfg["momentum"], "momentum"), num(&cfg["epsilon"], "epsilon"))
+            .unwrap()
+            .center(cfg["center"].as_bool().unwrap())
+            .scale(cfg["scale"].as_bool().unwrap());
+        // Every axis but the last is a batch axis (one case has rank 3).
+        let mut net = Sequential::<f64>::with_seed(x.shape()[x.rank() - 1], vec![layer], 0);
+        let mut values = vec![
+            ("batch_normalization/moving_mean", array(&case["moving_mean"], "mm").0),
+            ("batch_normalization/moving_variance", array(&case["moving_variance"], "mv").0),
+        ];
+        if let Some(g) = opt_tensor(&case["gamma"], "gamma") {
+            values.push(("batch_normalization/gamma", g.data().to_vec()));
+        }
+        if let Some(b) = opt_tensor(&case["beta"], "beta") {
+            values.push(("batch_normalization/beta", b.data().to_vec()));
+        }
+        set_named(&mut net, &values);
+        let before = net.parameters();
+        let tape = Tape::<f64>::new();
+        let params = net.record_parameters(&tape);
+        let xv = tape.var(x);
+        let mut rng = StdRng::seed_from_u64(0);
+        let out = net.call(&params, xv, training, Some(&mut rng));
+        assert_close(out.output.value().data(), &array(&case["y"], "y").0, 1e-9, &format!("{label} y"));
+        if training {
+            assert_eq!(out.updates.len(), 2, "{label}");
+            let after = [("moving_mean", &case["moving_mean_after"]), ("moving_variance", &case["moving_variance_after"])];
+            for ((p, v), (what, want)) in out.updates.iter().zip(after) {
+                assert_eq!(net.store().infos()[p.index()].name, format!("batch_normalization/{what}"));
+                assert_close(v.value().data(), &array(want, what).0, 1e-9, &format!("{label} {what}_after"));
+            }
+        } else {
+            assert!(out.updates.is_empty(), "{label}: inference asks for no state update");
+        }
+        let probe = tape.constant(tensor(&case["w"], "w"));
+        let grads = (out.output * probe).sum().backward();
+        assert_close(grads.wrt(xv).data(), &array(&case["grad_x"], "grad_x").0, 1e-9, &format!("{label} grad_x"));
+        for (i, info) in net.store().infos().iter().enumerate() {
+            let key = format!("grad_{}", info.name.trim_start_matches("batch_normalization/"));
+            if info.trainable {
+                assert_close(grads.wrt(params[i]).data(), &array(&case[key.as_str()], &key).0, 1e-9, &format!("{label} {key}"));
+            }
+        }
+        assert_eq!(net.parameters(), before, "{label}: a forward pass changes no weight");
+    }
+}
+
+/// The `LayerNormalization` layer gives Keras' output and gradients (the cases without the
+/// deprecated `rms_scaling`, which the layer does not offer).
+#[test]
+fn layer_normalization_layer_matches_keras() {
+    let root = fixture();
+    let mut checked = 0;
+    for (ci, case) in cases(&root, "layer_normalization").iter().enumerate() {
+        let cfg = &case["config"];
+        if cfg["rms_scaling"].as_bool().unwrap() {
+            continue;
+        }
+        let label = format!("LayerNormalization layer case {ci} ({cfg})");
+        let x = tensor(&case["x"], "x");
+        let layer = LayerNormalization::try_new(num(&cfg["epsilon"], "epsilon"))
+            .unwrap()
+            .center(cfg["center"].as_bool().unwrap())
+            .scale(cfg["scale"].as_bool().unwrap());
+        let width = x.shape()[x.rank() - 1];
+        let mut net = Sequential::<f64>::with_seed(width, vec![layer], 0);
+        let mut values = Vec::new();
+        if let Some(g) = opt_tensor(&case["gamma"], "gamma") {
+            values.push(("layer_normalization/gamma", g.data().to_vec()));
+        }
+        if let Some(b) = opt_tensor(&case["beta"], "beta") {
+            values.push(("layer_normalization/beta", b.data().to_vec()));
+        }
+        set_named(&mut net, &values);
+        let tape = Tape::<f64>::new();
+        let params = net.record_parameters(&tape);
+        let xv = tape.var(x);
+        for training in [true, false] {
+            let y = net.call(&params, xv, training, None).output;
+            assert_close(y.value().data(), &array(&case["y"], "y").0, 1e-9, &format!("{label} y (training {training})"));
+        }
+        let y = net.forward_with(&params, xv);
+        let probe = tape.constant(tensor(&case["w"], "w"));
+        let grads = (y * probe).sum().backward();
+        assert_close(grads.wrt(xv).data(), &array(&case["grad_x"], "grad_x").0, 1e-9, &format!("{label} grad_x"));
+        for (i, info) in net.store().infos().iter().enumerate() {
+            let key = format!("grad_{}", info.name.trim_start_matches("layer_normalization/"));
+            assert_close(grads.wrt(params[i]).data(), &array(&case[key.as_str()], &key).0, 1e-9, &format!("{label} {key}"));
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 5);
 }

@@ -142,7 +142,9 @@ fn activity_regularization_adds_its_penalty_to_the_loss() {
     let h = first.forward(&tape, tape.constant(x.clone())).value();
     let out = net.forward(&tape, tape.constant(x.clone())).value();
     let mse = out.data().iter().zip(y.data()).map(|(p, t)| (p - t) * (p - t)).sum::<f64>() / 32.0;
-    // Keras 3 divides an activity penalty by the batch size.
+    // Keras 3 divides an activity penalty by the batch size, and rounds the factors through
+    // float32 (its L1L2 regularizer; see keras_fit.rs's activity case, exact to the last bit).
+    let (l1, l2) = (l1 as f32 as f64, l2 as f32 as f64);
     let penalty = (l1 * h.data().iter().map(|v| v.abs()).sum::<f64>() + l2 * h.data().iter().map(|v| v * v).sum::<f64>()) / 32.0;
     let mut model = net.compile(LossFn::named("mse").unwrap(), Sgd::new(0.0), &[]);
     let got = model.train_on_batch(&x, &y).unwrap();

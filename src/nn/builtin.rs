@@ -2,7 +2,7 @@
 //! built-in layer's constructor.
 
 use super::layer::{config_object, ArgumentError, Builder, Ctx, Layer, LayerRegistry};
-use super::{Activation, Dense, Dropout, GaussianDropout, GaussianNoise};
+use super::{Activation, BatchNormalization, Dense, Dropout, GaussianDropout, GaussianNoise, LayerNormalization, Regularizer};
 use crate::tape::Var;
 use crate::tensor::Float;
 use serde_json::{json, Value};
@@ -41,8 +41,9 @@ fn activation_from_config(config: &Value) -> Result<Activation, String> {
 }
 
 /// Keras' `ActivityRegularization(l1, l2)`: the identity, adding `(l1 * sum(|x|) + l2 * sum(x^2))
-/// / batch_size` of its input to the loss, as Keras 3 does with an activity regularizer (the sums
-/// run over the whole batch), in training and in evaluation.
+/// / batch_size` of its input to the loss, as Keras 3 does with an activity regularizer (Keras'
+/// `L1L2`, its factors rounded through float32; the sums run over the whole batch), in training
+/// and in evaluation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ActivityRegularization {
     l1: f64,
@@ -86,18 +87,12 @@ impl<T: Float> Layer<T> for ActivityRegularization {
         Ok(input_shape.to_vec())
     }
     fn forward<'t>(&self, x: Var<'t, T>, ctx: &mut Ctx<'_, 't, T>) -> Var<'t, T> {
-        {
-            // As Keras' L1L2: l1 * sum|x| + l2 * sum x^2, then divided by the batch size.
+        if self.l1 != 0.0 || self.l2 != 0.0 {
+            // Keras' L1L2 of the output (factors rounded through float32 as Keras does),
+            // divided by the batch size.
             let batch = T::from_f64(x.shape().first().copied().unwrap_or(1).max(1) as f64);
-            let l1 = (self.l1 != 0.0).then(|| x.abs().sum() * T::from_f64(self.l1));
-            let l2 = (self.l2 != 0.0).then(|| (x * x).sum() * T::from_f64(self.l2));
-            let total = match (l1, l2) {
-                (Some(a), Some(b)) => Some(a + b),
-                (a, b) => a.or(b),
-            };
-            if let Some(total) = total {
-                ctx.add_loss(total / batch);
-            }
+            let r = Regularizer::L1L2 { l1: self.l1, l2: self.l2 };
+            ctx.add_loss(r.penalty(x) / batch);
         }
         x
     }
@@ -115,4 +110,6 @@ pub(crate) fn register_builtins<T: Float>(r: &mut LayerRegistry<T>) {
     r.register("Activation", |c| Ok(Box::new(activation_from_config(c)?)));
     r.register("ActivityRegularization", |c| Ok(Box::new(ActivityRegularization::from_config(c)?)));
     super::conv::register(r);
+    r.register("BatchNormalization", |c| Ok(Box::new(BatchNormalization::from_config(c)?)));
+    r.register("LayerNormalization", |c| Ok(Box::new(LayerNormalization::from_config(c)?)));
 }

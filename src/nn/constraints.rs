@@ -180,6 +180,46 @@ impl Constraint {
         }
     }
 
+    /// The form a layer's configuration saves: `{"class": name, "args": config}`, read back by
+    /// [`from_json`](Self::from_json).
+    ///
+    /// ```
+    /// use tapegrad::nn::Constraint;
+    /// let c = Constraint::max_norm(1.5, &[0]).unwrap();
+    /// assert_eq!(Constraint::from_json(&c.to_json()).unwrap(), c);
+    /// ```
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({ "class": self.name(), "args": self.config() })
+    }
+
+    /// The constraint of [`to_json`](Self::to_json)'s form.
+    ///
+    /// # Errors
+    /// Not an object with a string `"class"` (and optional `"args"`), or what
+    /// [`from_keras`](Self::from_keras) reports.
+    pub fn from_json(v: &serde_json::Value) -> Result<Self, ConstraintError> {
+        let obj = v.as_object().ok_or_else(|| ConstraintError(format!("a constraint must be an object {{\"class\", \"args\"}} (got {v})")))?;
+        if let Some(k) = obj.keys().find(|k| *k != "class" && *k != "args") {
+            return Err(ConstraintError(format!("a constraint has only \"class\" and \"args\" (got key {k:?})")));
+        }
+        let class = obj.get("class").and_then(serde_json::Value::as_str).ok_or_else(|| ConstraintError(format!("a constraint needs a string \"class\" (got {v})")))?;
+        Self::from_keras(class, obj.get("args").unwrap_or(&serde_json::Value::Null))
+    }
+
+    /// Whether `apply` can project a weight of `shape` (every axis inside it); an error names
+    /// the constraint, the axis and the shape.
+    pub fn check_shape(&self, shape: &[usize]) -> Result<(), ConstraintError> {
+        let axis: &[isize] = match self {
+            Constraint::NonNeg => return Ok(()),
+            Constraint::MaxNorm { axis, .. } | Constraint::MinMaxNorm { axis, .. } | Constraint::UnitNorm { axis } => axis,
+        };
+        let rank = shape.len() as isize;
+        match axis.iter().find(|&&a| !(-rank..rank).contains(&a)) {
+            Some(a) => Err(ConstraintError(format!("{}: axis {a} is outside a weight of shape {shape:?}", self.name()))),
+            None => Ok(()),
+        }
+    }
+
     /// Projects the weight `w` of shape `shape` in place. Panics (naming the constraint, the axis
     /// and the shape) when an axis is outside the shape or `w` does not fill it.
     #[track_caller]

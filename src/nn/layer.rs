@@ -1,7 +1,7 @@
 //! The `Layer` trait (Keras' `Layer`, PyTorch's `Module`) and what a layer sees while it builds
 //! its weights and runs forward.
 
-use super::Init;
+use super::{Constraint, Init};
 use crate::tape::{Param, ParamStore, Var};
 use crate::tensor::Float;
 use rand::rngs::StdRng;
@@ -72,6 +72,19 @@ pub trait Layer<T: Float>: LayerClone<T> + fmt::Debug + Send {
     fn penalties<'t>(&self, ctx: &Ctx<'_, 't, T>) -> Vec<Var<'t, T>> {
         let _ = ctx;
         Vec::new()
+    }
+
+    /// The constraints on this layer's weights (Keras' `kernel_constraint`, `bias_constraint`):
+    /// calls `f(weight, constraint)` once for each constrained weight.
+    ///
+    /// The training step projects each such weight in place with [`Constraint::apply`] right
+    /// after every optimizer update (and after the layers' state updates), in layer order, as
+    /// Keras applies `variable.constraint` after `optimizer.apply`; never to the initial
+    /// weights, never in inference. Constraints stay with the layer (they are part of its
+    /// configuration and saved with it) rather than in the [`ParamStore`], which belongs to the
+    /// tape and knows nothing of `nn`. The default is none.
+    fn constraints(&self, f: &mut dyn FnMut(Param, &Constraint)) {
+        let _ = f;
     }
 
     /// The activation the layer's output ends in, if it is one of the named ones (used to pick
@@ -161,6 +174,7 @@ macro_rules! into_box {
 into_box!(super::Dense, super::Activation, super::Dropout, super::GaussianNoise, super::GaussianDropout, super::ActivityRegularization);
 into_box!(super::Conv1D, super::Conv2D, super::MaxPooling1D, super::MaxPooling2D, super::AveragePooling1D, super::AveragePooling2D);
 into_box!(super::GlobalAveragePooling1D, super::GlobalAveragePooling2D, super::Flatten, super::Embedding);
+into_box!(super::BatchNormalization, super::LayerNormalization);
 
 /// What a layer's `build` uses: the model's parameter store, its seeded generator and the
 /// layer's name (weights are named `layer/weight`).

@@ -89,8 +89,8 @@ pub fn batch_norm<'t, T: Float>(
         let (nm, nv) = (update(moving_mean, &mean), update(moving_variance, &var));
         (mean, var, nm, nv)
     } else {
-        let mean = tape.constant(Tensor::from_slice(moving_mean, &[1, f]));
-        let var = tape.constant(Tensor::from_slice(moving_variance, &[1, f]));
+        let mean = tape.constant(Tensor::from_slice(moving_mean, &[f]));
+        let var = tape.constant(Tensor::from_slice(moving_variance, &[f]));
         (mean, var, moving_mean.to_vec(), moving_variance.to_vec())
     };
     let y = normalize(x2, mean, var, T::from_f64(config.epsilon), gamma, beta).reshape(&shape);
@@ -153,15 +153,17 @@ pub fn layer_norm<'t, T: Float>(
     normalize(x, mean, var, eps, gamma, beta)
 }
 
-/// The batch's mean and biased variance over axis 0 of a matrix, each `(1, F)`.
-fn moments<'t, T: Float>(x: Var<'t, T>) -> (Var<'t, T>, Var<'t, T>) {
-    let mean = x.mean_axis(0, true);
-    let var = (x - mean).square().mean_axis(0, true);
+/// The batch's mean and biased variance over axis 0 of a matrix, each `(F,)`: a row that the
+/// elementwise ops broadcast over the batch in their direct row loops (a `(1, F)` operand would
+/// take the general broadcast path, several times slower).
+pub(crate) fn moments<'t, T: Float>(x: Var<'t, T>) -> (Var<'t, T>, Var<'t, T>) {
+    let mean = x.mean_axis(0, false);
+    let var = (x - mean).square().mean_axis(0, false);
     (mean, var)
 }
 
 /// `x * inv + (beta - mean * inv)`, `inv = gamma / sqrt(var + eps)`.
-fn normalize<'t, T: Float>(
+pub(crate) fn normalize<'t, T: Float>(
     x: Var<'t, T>,
     mean: Var<'t, T>,
     var: Var<'t, T>,

@@ -181,6 +181,48 @@ impl Regularizer {
         }
     }
 
+    /// The form a layer's configuration saves: `{"class": name, "args": config}` (the fixture's
+    /// and Keras' `{"class_name", "config"}` shape), read back by [`from_json`](Self::from_json).
+    ///
+    /// ```
+    /// use tapegrad::nn::Regularizer;
+    /// let r = Regularizer::l1_l2(0.01, 0.02).unwrap();
+    /// assert_eq!(Regularizer::from_json(&r.to_json()).unwrap(), r);
+    /// ```
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({ "class": self.name(), "args": self.config() })
+    }
+
+    /// The regularizer of [`to_json`](Self::to_json)'s form.
+    ///
+    /// # Errors
+    /// Not an object with a string `"class"` (and optional `"args"`), or what
+    /// [`from_keras`](Self::from_keras) reports.
+    pub fn from_json(v: &serde_json::Value) -> Result<Self, RegularizerError> {
+        let obj = v.as_object().ok_or_else(|| RegularizerError(format!("a regularizer must be an object {{\"class\", \"args\"}} (got {v})")))?;
+        if let Some(k) = obj.keys().find(|k| *k != "class" && *k != "args") {
+            return Err(RegularizerError(format!("a regularizer has only \"class\" and \"args\" (got key {k:?})")));
+        }
+        let class = obj.get("class").and_then(serde_json::Value::as_str).ok_or_else(|| RegularizerError(format!("a regularizer needs a string \"class\" (got {v})")))?;
+        Self::from_keras(class, obj.get("args").unwrap_or(&serde_json::Value::Null))
+    }
+
+    /// Whether [`penalty`](Self::penalty) takes a weight of `shape`: `Orthogonal` needs a matrix
+    /// with at least 2 rows (or columns); the others take any shape. The error names the shape.
+    pub fn check_shape(&self, shape: &[usize]) -> Result<(), RegularizerError> {
+        if let Regularizer::Orthogonal { mode, .. } = *self {
+            let size = match (shape, mode) {
+                ([rows, _], OrthogonalMode::Rows) => *rows,
+                ([_, cols], OrthogonalMode::Columns) => *cols,
+                _ => 0,
+            };
+            if size < 2 {
+                return Err(RegularizerError(format!("OrthogonalRegularizer: needs a matrix of at least 2 {mode:?}, got shape {shape:?}")));
+            }
+        }
+        Ok(())
+    }
+
     /// The penalty of `w` as a rank-0 expression on `w`'s tape (its gradient flows to `w`).
     /// `Orthogonal` needs a matrix (rank 2, at least 2 vectors) and panics naming the shape otherwise.
     #[track_caller]

@@ -380,6 +380,19 @@ impl<T: Float> Lent<'_, T> {
         }
     }
 
+    /// Projects every constrained weight in place (each layer's
+    /// [`constraints`](super::Layer::constraints)), as Keras does after each update.
+    pub fn apply_constraints(&self) {
+        let infos = self.store.infos();
+        let mut values = self.tape.param_values_mut();
+        for l in self.net {
+            l.layer.constraints(&mut |p, c| {
+                let info = &infos[p.index()];
+                c.apply(&mut values[info.offset..info.offset + info.len], &info.shape);
+            });
+        }
+    }
+
     fn store_infos(&self) -> &[crate::tape::ParamInfo] {
         self.store.infos()
     }

@@ -107,6 +107,20 @@ impl<'t, T: Float> Var<'t, T> {
 fn for_each_weight<T: Float>(kind: Reduce, xv: &[T], y: &[T], shape: &[usize], axis: Option<u32>, mut f: impl FnMut(usize, usize, T)) {
     let (outer, len, inner) = view(shape, axis);
     let mean = T::ONE / T::from_f64(len as f64);
+    if kind != Reduce::Max {
+        // Sum and mean: every input element has one weight. Walk the input in memory order (a
+        // reduction over a leading axis would otherwise stride by `inner` on every step); each
+        // output element still meets its inputs in the order `i = 0..len`.
+        let w = if kind == Reduce::Sum { T::ONE } else { mean };
+        for o in 0..outer {
+            for i in 0..len {
+                for n in 0..inner {
+                    f((o * len + i) * inner + n, o * inner + n, w);
+                }
+            }
+        }
+        return;
+    }
     for o in 0..outer {
         for n in 0..inner {
             let k = o * inner + n;

@@ -3,6 +3,7 @@
 
 use super::autodiff_figures::{self, CheckpointFigures};
 use super::figures::{self, SmallMlp};
+use super::layer_figures;
 use std::fmt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -86,6 +87,9 @@ pub struct BenchReport {
     pub hvp_seconds: (f64, f64, f64),
     /// Checkpointing every 4 layers of a 32-layer, width-256 MLP at batch 256, f32.
     pub checkpoint: CheckpointFigures,
+    /// Seconds per training step `(with BatchNormalization and Dropout, without)` of the
+    /// 784-256-256-10 MLP, f32, batch `mlp_batch`.
+    pub bn_dropout_seconds: (f64, f64),
     /// Peak resident memory of this process, bytes.
     pub bench_peak_rss_bytes: Option<u64>,
     /// The machine, as `/proc/cpuinfo` names it, and its thread count.
@@ -127,6 +131,10 @@ pub mod peers {
     pub const TORCH_MLP_GFLOPS: f64 = 155.0;
     /// matrixmultiply's sgemm at 1024³, 2 threads, GFLOP/s.
     pub const SGEMM_GFLOPS: f64 = 165.0;
+    /// PyTorch, ms per step of the 784-256-256-10 MLP at batch 256 `(with BatchNorm1d and
+    /// Dropout, without)`, 2 threads (`bn_dropout_torch.py`, 2026-11-26 01:45 UTC, machine
+    /// loaded: see `docs/performance.md`).
+    pub const TORCH_BN_DROPOUT_MS: (f64, f64) = (52.35, 33.79);
 }
 
 /// Runs every figure (see [`BenchOptions`]); takes tens of seconds with the defaults.
@@ -154,6 +162,7 @@ pub fn run_bench(options: &BenchOptions) -> BenchReport {
     let (rss_growth_bytes, values, nodes) = figures::fit_memory_growth();
     let jvp_seconds = autodiff_figures::jvp_vs_forward(options.mlp_batch, samples);
     let hvp_seconds = autodiff_figures::hvp_vs_backward(samples, st);
+    let bn_dropout_seconds = layer_figures::bn_dropout_step_seconds(options.mlp_batch, samples);
     let checkpoint = if options.mlp_batch >= 256 {
         autodiff_figures::checkpoint_figures(32, 256, 256, 4, samples.min(5))
     } else {
@@ -175,6 +184,7 @@ pub fn run_bench(options: &BenchOptions) -> BenchReport {
         jvp_seconds,
         hvp_seconds,
         checkpoint,
+        bn_dropout_seconds,
         bench_peak_rss_bytes: super::memory().map(|m| m.1),
         machine: machine(),
     }
@@ -289,6 +299,7 @@ impl BenchReport {
             "tape_capacity_growth": [self.tape_growth.0, self.tape_growth.1],
             "bench_peak_rss_bytes": self.bench_peak_rss_bytes,
             "jvp_seconds": [self.jvp_seconds.0, self.jvp_seconds.1],
+            "bn_dropout_step_seconds": [self.bn_dropout_seconds.0, self.bn_dropout_seconds.1],
             "hvp_seconds": [self.hvp_seconds.0, self.hvp_seconds.1, self.hvp_seconds.2],
             "checkpoint_step_seconds": [self.checkpoint.step_seconds.0, self.checkpoint.step_seconds.1],
             "checkpoint_peak_tape_bytes": [self.checkpoint.peak_tape_bytes.0, self.checkpoint.peak_tape_bytes.1],
@@ -399,6 +410,18 @@ impl BenchReport {
                 ]
             },
             {
+                let (w, p) = self.bn_dropout_seconds;
+                let (tw, tp) = peers::TORCH_BN_DROPOUT_MS;
+                [
+                    format!("MLP 784-256-256-10 b{} f32, BN+Dropout / plain", self.mlp_batch),
+                    format!("{:.2} ms / {:.2} ms", w * 1e3, p * 1e3),
+                    "-".into(),
+                    format!("torch b256 {tw:.2} ms / {tp:.2} ms ({:.2})", tw / tp),
+                    format!("{:.2}", w / p),
+                    "-".into(),
+                ]
+            },
+            {
                 let c = &self.checkpoint;
                 let (l, w, b) = c.shape;
                 [
@@ -453,12 +476,13 @@ mod tests {
         assert!(r.mlp_gflops > 0.0 && r.sgemm_gflops > 0.0);
         assert_eq!(r.study_seconds, None);
         let json: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
-        for key in ["op_overhead_ns", "op_overhead_ns_1000", "study_seconds", "step_ratio_2_50_1", "step_ratio_20_25_1", "mlp_gflops", "sgemm_gflops", "rss_growth_bytes"] {
+        for key in ["op_overhead_ns", "op_overhead_ns_1000", "study_seconds", "step_ratio_2_50_1", "step_ratio_20_25_1", "mlp_gflops", "sgemm_gflops", "rss_growth_bytes", "bn_dropout_step_seconds"] {
             assert!(json.get(key).is_some(), "missing {key}");
         }
         assert!(json["study_seconds"].is_null());
         let table = r.to_string();
         assert!(table.contains("op overhead, chain of 100") && table.contains("ratio"));
+        assert!(table.contains("BN+Dropout / plain") && r.bn_dropout_seconds.0 > 0.0 && r.bn_dropout_seconds.1 > 0.0);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod autodiff_figures;
 mod bench;
 pub mod figures;
+pub mod layer_figures;
 mod reference;
 
 pub use bench::{peers, run_bench, targets, BenchOptions, BenchReport, StudyRun};

@@ -397,7 +397,8 @@ impl<T: Float> Model<T> {
 /// One optimizer step on a batch of `b` rows already laid out in `x` and `y`: record the forward
 /// pass in training mode (random layers draw from `rng`), add the layers' loss terms, hand the
 /// predictions to `on_output`, sweep backward and update every trainable parameter in place where
-/// it lies on the tape, then apply the layers' state updates. Returns the loss before the update;
+/// it lies on the tape, then apply the layers' state updates (moving statistics) and project the
+/// constrained weights ([`Layer::constraints`](crate::nn::Layer::constraints)). Returns the loss before the update;
 /// when it is not finite nothing is updated.
 #[allow(clippy::too_many_arguments)]
 fn train_step<T: Float>(
@@ -450,6 +451,8 @@ fn train_step<T: Float>(
     }
     drop(grads);
     lent.apply_updates(&out.updates);
+    // Keras projects constrained weights right after the optimizer's update.
+    lent.apply_constraints();
     value
 }
 
