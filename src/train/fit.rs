@@ -242,7 +242,7 @@ impl<T: Float> Model<T> {
         scratch.order.extend(0..n);
         scratch.x.reserve(bs * width);
         scratch.y.reserve(bs * tw);
-        let mut hooks = Hooks::new(config.callbacks, config.verbose, config.epochs, steps);
+        let mut hooks = Hooks::new(config.callbacks, config.verbose, config.epochs, steps)?;
         let at_batches = hooks.at_batches();
         let (mut logs, mut no_logs) = (Logs::new(), Logs::new());
         let mut last = config.initial_epoch;
@@ -256,6 +256,7 @@ impl<T: Float> Model<T> {
             }
             states.iter_mut().for_each(MetricState::reset);
             let (mut loss_sum, mut seen) = (0.0, 0usize);
+            logs.clear();
             for (step, rows) in scratch.order.chunks(bs).enumerate() {
                 if at_batches {
                     no_logs.clear();

@@ -56,8 +56,14 @@ pub(crate) struct Hooks<'c, T: Float> {
 }
 
 impl<'c, T: Float> Hooks<'c, T> {
-    pub fn new(user: CallbackRefs<'c, T>, verbose: Verbose, epochs: usize, steps: usize) -> Self {
-        Hooks { user, progbar: ProgbarLogger::new(verbose), history: History::new(), epochs, steps }
+    /// The hooks of one `fit`; a callback given twice is an error naming both entries.
+    pub fn new(user: CallbackRefs<'c, T>, verbose: Verbose, epochs: usize, steps: usize) -> Result<Self, TrainError> {
+        for (j, b) in user.iter().enumerate() {
+            if let Some(i) = user[..j].iter().position(|a| std::ptr::addr_eq(*a, *b)) {
+                return Err(TrainError::argument("callbacks", format!("entry {j}"), format!("is the same callback as entry {i} (pass each once)")));
+            }
+        }
+        Ok(Hooks { user, progbar: ProgbarLogger::new(verbose), history: History::new(), epochs, steps })
     }
 
     /// Whether any batch hook does something (so the batch logs are worth filling).
@@ -83,7 +89,7 @@ impl<'c, T: Float> Hooks<'c, T> {
         }
         for (i, cb) in self.user.iter().enumerate() {
             let mut cb = cb.try_borrow_mut().map_err(|_| {
-                TrainError::argument("callbacks", format!("entry {i}"), "is borrowed elsewhere (the same callback passed twice?)")
+                TrainError::argument("callbacks", format!("entry {i}"), "is borrowed elsewhere while fit runs")
             })?;
             call(&mut *cb, hook, &mut ctx)?;
         }
