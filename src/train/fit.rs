@@ -252,6 +252,10 @@ impl<T: Float> Model<T> {
             no_logs.clear();
             let mut stop = hooks.run(Hook::EpochBegin, epoch, None, &mut no_logs, &mut **optimizer, net)?;
             if config.shuffle {
+                // A fresh permutation of 0..n each epoch (as Keras), so the order depends only on
+                // the generator's state, which a checkpoint keeps.
+                scratch.order.clear();
+                scratch.order.extend(0..n);
                 scratch.order.shuffle(rng);
             }
             states.iter_mut().for_each(MetricState::reset);
