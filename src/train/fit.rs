@@ -181,8 +181,22 @@ impl<T: Float> Model<T> {
     /// computed on the validation data after the epoch.
     ///
     /// `y` is `(rows, outputs)`, or a vector for one output (or for sparse class ids).
+    ///
+    /// Callbacks (`config.callbacks`) run at Keras' hooks in order, then the returned [`History`]
+    /// (at each epoch's end) and the progress bar ([`ProgbarLogger`](super::progress::ProgbarLogger)):
+    /// train begin; per epoch, epoch begin, per batch batch begin and end (the running means of
+    /// the epoch so far as logs), then epoch end with the epoch's logs (validation included);
+    /// train end. A callback may stop training (the current epoch still ends, as Keras), set the
+    /// learning rate, and read or restore the weights; the parameters are given back by the tape
+    /// around every hook. Each epoch ends by reseeding the model's generator from itself, so its
+    /// state is a seed a checkpoint can keep.
+    ///
     /// Errors: mismatched rows or widths, NaN in the data, targets the loss rejects, a zero batch
-    /// size, and a loss that turns non-finite (training stops; the error holds the history so far).
+    /// size, bad `sample_weight` / `class_weight` / `validation_split` / `initial_epoch`, a
+    /// callback's error ([`TrainError::Callback`]: a monitor that `fit` does not log, found at the
+    /// end of the first epoch), and a loss that turns non-finite unless a callback such as
+    /// [`TerminateOnNaN`](super::callbacks::TerminateOnNaN) stops training at that batch (training
+    /// stops; the error holds the history so far).
     pub fn fit(&mut self, x: &Tensor<T>, y: &Tensor<T>, config: FitConfig<'_, T>) -> Result<History, TrainError> {
         if config.batch_size == 0 {
             return Err(TrainError::Config("fit: batch_size must be at least 1".into()));
