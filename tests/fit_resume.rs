@@ -40,9 +40,15 @@ fn stopper() -> RefCell<EarlyStopping<f64>> {
     RefCell::new(EarlyStopping::new("loss").min_delta(10.0).patience(4))
 }
 
-/// Runs `epochs` from the start and, separately, `k` epochs, a checkpoint, a fresh model and
-/// callback loaded from it, and the rest; returns both models and histories.
-fn straight_and_resumed(k: usize, epochs: usize) -> ((Model<f64>, History), (Model<f64>, History), RefCell<EarlyStopping<f64>>) {
+/// A run of `epochs` from the start, and one of `k` epochs, a checkpoint, a fresh model and
+/// callback loaded from it, and the rest.
+struct Runs {
+    straight: (Model<f64>, History),
+    resumed: (Model<f64>, History),
+    stop: RefCell<EarlyStopping<f64>>,
+}
+
+fn straight_and_resumed(k: usize, epochs: usize) -> Runs {
     let (x, y) = data();
     let sgd = || -> Box<dyn Optimizer<f64>> { Box::new(Sgd::new(ExponentialDecay::new(0.3, 4, 0.7).unwrap()).momentum(0.8).clipnorm(1.0)) };
     let mut straight = compiled(sgd(), 5);
@@ -59,12 +65,12 @@ fn straight_and_resumed(k: usize, epochs: usize) -> ((Model<f64>, History), (Mod
     let ckpt = checkpoint_from_bytes_with(bytes, &mut resumed, &[&stop2]).unwrap();
     assert_eq!(ckpt.epoch, k);
     let hr = resumed.fit(&x, &y, cfg(epochs).initial_epoch(ckpt.epoch).callbacks(&[&stop2])).unwrap();
-    ((straight, hs), (resumed, hr), stop2)
+    Runs { straight: (straight, hs), resumed: (resumed, hr), stop: stop2 }
 }
 
 #[test]
 fn a_resumed_shuffled_fit_with_a_schedule_dropout_and_a_callback_is_bit_identical() {
-    let ((straight, hs), (resumed, hr), stop) = straight_and_resumed(2, 10);
+    let Runs { straight: (straight, hs), resumed: (resumed, hr), stop } = straight_and_resumed(2, 10);
     // The unbroken run stops at epoch 4 (patience 4 without improvement): so does the resumed one.
     assert_eq!(hs.epoch(), &[0, 1, 2, 3, 4]);
     assert_eq!(hr.epoch(), &[2, 3, 4]);
@@ -187,7 +193,8 @@ fn the_generators_state_is_saved_when_known() {
 #[test]
 fn every_schedule_and_clipping_round_trips_through_a_checkpoint() {
     let (x, y) = data();
-    let schedules: Vec<(&str, fn(Precision) -> LearningRate)> = vec![
+    type Make = fn(Precision) -> LearningRate;
+    let schedules: Vec<(&str, Make)> = vec![
         ("ExponentialDecay", |p| ExponentialDecay::new(0.1, 3, 0.5).unwrap().staircase(true).precision(p).into()),
         ("PiecewiseConstantDecay", |p| PiecewiseConstantDecay::new(&[3, 7], &[0.1, 0.05, 0.01]).unwrap().precision(p).into()),
         ("PolynomialDecay", |p| PolynomialDecay::new(0.1, 9).unwrap().end_learning_rate(0.01).power(2.0).cycle(true).precision(p).into()),

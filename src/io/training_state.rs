@@ -12,8 +12,11 @@ use serde_json::{json, Map, Value};
 /// Callback state tensors are named `callbacks/INDEX/KEY/POSITION`, e.g. `callbacks/0/best_weights/3`.
 pub const CALLBACKS_PREFIX: &str = "callbacks/";
 
+/// Tensors with their names in the file.
+type Named<T> = Vec<(String, Tensor<T>)>;
+
 /// Each callback's state as JSON (class, values, tensor counts) and its tensors, named.
-pub(crate) fn callbacks_to_json<T: Float>(callbacks: CallbackRefs<'_, T>) -> Result<(Value, Vec<(String, Tensor<T>)>), String> {
+pub(crate) fn callbacks_to_json<T: Float>(callbacks: CallbackRefs<'_, T>) -> Result<(Value, Named<T>), String> {
     let mut list = Vec::with_capacity(callbacks.len());
     let mut tensors = Vec::new();
     for (i, cb) in callbacks.iter().enumerate() {
