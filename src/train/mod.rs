@@ -276,7 +276,14 @@ impl<'a, T: Float> FitConfig<'a, T> {
         self.callbacks = callbacks;
         self
     }
-    /// Keras' `initial_epoch`: start at this epoch (from 0) and end at `epochs`.
+    /// Keras' `initial_epoch`: start at this epoch (from 0) and end at `epochs`, to resume a run
+    /// from a checkpoint (see `tapegrad::io::load_checkpoint`).
+    ///
+    /// ```
+    /// use tapegrad::train::FitConfig;
+    /// let cfg = FitConfig::<f64>::new(10).initial_epoch(4); // runs epochs 4..10
+    /// assert_eq!((cfg.initial_epoch, cfg.epochs), (4, 10));
+    /// ```
     pub fn initial_epoch(mut self, epoch: usize) -> Self {
         self.initial_epoch = epoch;
         self
@@ -407,6 +414,26 @@ impl<T: Float> Model<T> {
     /// The generator's state as a seed, for a checkpoint: known after `compile`, `set_seed` and
     /// every `fit` epoch (each ends by reseeding the generator from itself); `None` once something
     /// else drew from it (a `train_on_batch` through random layers).
+    ///
+    /// ```
+    /// use tapegrad::nn::{Dense, Sequential};
+    /// use tapegrad::optim::Sgd;
+    /// use tapegrad::train::{FitConfig, LossFn, RngState, Verbose};
+    /// use tapegrad::Tensor;
+    /// let x = Tensor::from_vec(vec![0.0, 1.0, 2.0, 3.0], &[4, 1]);
+    /// let compile = || Sequential::<f64>::with_seed(1, vec![Dense::new(1)], 0).compile(LossFn::named("mse").unwrap(), Sgd::new(0.1), &[]);
+    /// let mut model = compile();
+    /// model.set_seed(3);
+    /// assert_eq!(model.rng_state(), Some(RngState::SeedFromU64(3)));
+    /// model.fit(&x, &x, FitConfig::new(1).batch_size(2).verbose(Verbose::Silent)).unwrap();
+    /// let state = model.rng_state().unwrap(); // a fresh seed after the epoch
+    /// // Another model with this state shuffles the next epoch the same way.
+    /// let mut other = compile();
+    /// other.set_rng_state(state);
+    /// model.fit(&x, &x, FitConfig::new(1).batch_size(2).verbose(Verbose::Silent)).unwrap();
+    /// other.fit(&x, &x, FitConfig::new(1).batch_size(2).verbose(Verbose::Silent)).unwrap();
+    /// assert_eq!(model.rng_state(), other.rng_state());
+    /// ```
     pub fn rng_state(&self) -> Option<RngState> {
         self.rng_anchor.state(&self.rng)
     }
@@ -416,6 +443,17 @@ impl<T: Float> Model<T> {
     }
     /// Replaces the optimizer, its state and step count included (e.g. with one rebuilt from a
     /// checkpoint's config by [`from_keras_config`](crate::optim::from_keras_config)).
+    ///
+    /// ```
+    /// use tapegrad::nn::{Dense, Sequential};
+    /// use tapegrad::optim::{from_keras_config, ExponentialDecay, Optimizer, Sgd};
+    /// use tapegrad::train::LossFn;
+    /// let lr = ExponentialDecay::new(0.1, 10, 0.5).unwrap();
+    /// let config = Sgd::<f64>::new(lr).clipvalue(1.0).keras_config();
+    /// let mut model = Sequential::<f64>::with_seed(1, vec![Dense::new(1)], 0).compile(LossFn::named("mse").unwrap(), Sgd::new(0.1), &[]);
+    /// model.set_optimizer(from_keras_config("sgd", &config).unwrap());
+    /// assert_eq!(model.optimizer().schedule().map(|s| s.name()), Some("ExponentialDecay"));
+    /// ```
     pub fn set_optimizer(&mut self, optimizer: Box<dyn Optimizer<T>>) {
         self.optimizer = optimizer;
     }
