@@ -1,6 +1,6 @@
 //! The parts of a checkpoint beyond weights and optimizer buffers: the optimizer's config, the
 //! shuffling generator, and the callbacks' state (JSON in the checkpoint metadata, tensors under
-//! `callbacks/`).
+//! `callbacks/`); and the model file `fit` saves for `ModelCheckpoint`.
 
 use super::error::{model_err, ModelFileError};
 use super::safetensors::SafeTensors;
@@ -8,6 +8,13 @@ use crate::tensor::{Float, Tensor};
 use crate::train::callbacks::CallbackState;
 use crate::train::CallbackRefs;
 use serde_json::{json, Map, Value};
+
+/// `fit`'s way to save the network for `ModelCheckpoint`: the model file, written atomically.
+impl<T: Float> crate::train::WriteModelFile for crate::nn::Sequential<T> {
+    fn write_model_file(&self, path: &std::path::Path) -> Result<(), String> {
+        super::save_model(path, self, &Default::default()).map_err(|e| e.to_string())
+    }
+}
 
 /// Callback state tensors are named `callbacks/INDEX/KEY/POSITION`, e.g. `callbacks/0/best_weights/3`.
 pub const CALLBACKS_PREFIX: &str = "callbacks/";

@@ -31,8 +31,16 @@ impl<T: Float> ModelHandle<T> for FitModel<'_, T> {
 
     /// The model file of `tapegrad::io::save_model` (safetensors, written atomically).
     fn save(&self, path: &Path) -> Result<(), String> {
-        crate::io::save_model(path, self.0, &Default::default()).map_err(|e| e.to_string())
+        self.0.write_model_file(path)
     }
+}
+
+/// How `fit` saves the network (for [`ModelCheckpoint`](super::callbacks::ModelCheckpoint)): the
+/// io layer, above this one, implements it with its model file (`tapegrad::io::save_model`), so
+/// training declares what it needs without depending on io.
+pub(crate) trait WriteModelFile {
+    /// Writes the model file to `path`, atomically.
+    fn write_model_file(&self, path: &Path) -> Result<(), String>;
 }
 
 /// Keras' hooks.

@@ -35,6 +35,7 @@ pub use error::TrainError;
 pub use history::{History, Logs};
 pub use progress::Verbose;
 pub use rng::RngState;
+pub(crate) use fit_hooks::WriteModelFile;
 
 use crate::losses::{Loss, LossError};
 use crate::metrics::Metric;
