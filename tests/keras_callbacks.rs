@@ -48,12 +48,24 @@ struct Run {
 /// `fit` for callbacks: each epoch "trains" (the weight becomes the epoch number), logs the
 /// monitored value, runs on_epoch_end, and stops when asked.
 fn drive(cb: &mut dyn Callback<f64>, opt: &mut dyn Optimizer<f64>, monitor: &str, values: &[f64], epochs: usize) -> Result<Run, CallbackError> {
+    drive_from(cb, opt, monitor, values, 0, epochs)
+}
+
+/// [`drive`] for epochs `start..epochs` (Keras' `initial_epoch`).
+fn drive_from(
+    cb: &mut dyn Callback<f64>,
+    opt: &mut dyn Optimizer<f64>,
+    monitor: &str,
+    values: &[f64],
+    start: usize,
+    epochs: usize,
+) -> Result<Run, CallbackError> {
     let mut model = Marker { w: vec![Tensor::scalar(-1.0)], restores: 0 };
     let mut logs = Logs::new();
-    cb.on_train_begin(&mut CallbackContext::new(0, epochs, &mut logs, opt, &mut model))?;
+    cb.on_train_begin(&mut CallbackContext::new(start, epochs, &mut logs, opt, &mut model))?;
     let (mut epochs_run, mut lr_per_epoch) = (0, Vec::new());
     assert!(values.len() >= epochs, "{} monitor values for {epochs} epochs", values.len());
-    for (epoch, &value) in values.iter().enumerate().take(epochs) {
+    for (epoch, &value) in values.iter().enumerate().take(epochs).skip(start) {
         let mut logs = Logs::new();
         cb.on_epoch_begin(&mut CallbackContext::new(epoch, epochs, &mut logs, opt, &mut model))?;
         lr_per_epoch.push(opt.learning_rate());
@@ -79,6 +91,29 @@ fn opt_usize(v: &Value) -> Option<usize> {
     v.as_u64().map(|x| x as usize)
 }
 
+/// The fixture case's EarlyStopping, from Keras' arguments.
+fn early_stopping(a: &Value) -> EarlyStopping<f64> {
+    EarlyStopping::<f64>::new(a["monitor"].as_str().unwrap())
+        .patience(a.get("patience").and_then(Value::as_u64).unwrap_or(0) as usize)
+        .min_delta(a.get("min_delta").and_then(Value::as_f64).unwrap_or(0.0))
+        .mode(mode(a))
+        .baseline(a.get("baseline").and_then(Value::as_f64))
+        .start_from_epoch(a.get("start_from_epoch").and_then(Value::as_u64).unwrap_or(0) as usize)
+        .restore_best_weights(a.get("restore_best_weights").and_then(Value::as_bool).unwrap_or(false))
+}
+
+/// The fixture case's ReduceLROnPlateau, from Keras' arguments.
+fn reduce_lr(a: &Value) -> ReduceLROnPlateau {
+    let f = |k: &str, d: f64| a.get(k).and_then(Value::as_f64).unwrap_or(d);
+    ReduceLROnPlateau::new(a["monitor"].as_str().unwrap())
+        .factor(f("factor", 0.1))
+        .patience(a.get("patience").and_then(Value::as_u64).unwrap_or(10) as usize)
+        .min_delta(f("min_delta", 1e-4))
+        .cooldown(a.get("cooldown").and_then(Value::as_u64).unwrap_or(0) as usize)
+        .min_lr(f("min_lr", 0.0))
+        .mode(mode(a))
+}
+
 #[test]
 fn early_stopping_decides_as_keras_on_every_case() {
     let root = fixture();
@@ -91,13 +126,7 @@ fn early_stopping_decides_as_keras_on_every_case() {
         let a = &case["args"];
         let monitor = a["monitor"].as_str().unwrap();
         let label = format!("EarlyStopping case {ci} {a}");
-        let mut cb = EarlyStopping::<f64>::new(monitor)
-            .patience(a.get("patience").and_then(Value::as_u64).unwrap_or(0) as usize)
-            .min_delta(a.get("min_delta").and_then(Value::as_f64).unwrap_or(0.0))
-            .mode(mode(a))
-            .baseline(a.get("baseline").and_then(Value::as_f64))
-            .start_from_epoch(a.get("start_from_epoch").and_then(Value::as_u64).unwrap_or(0) as usize)
-            .restore_best_weights(a.get("restore_best_weights").and_then(Value::as_bool).unwrap_or(false));
+        let mut cb = early_stopping(a);
         let (values, _) = array(&case["monitor_values"], "monitor_values");
         let epochs = case["epochs"].as_u64().unwrap() as usize;
         let mut opt = Sgd::<f64>::new(0.1);
@@ -124,14 +153,7 @@ fn reduce_lr_on_plateau_decides_as_keras_on_every_case() {
         let a = &case["args"];
         let monitor = a["monitor"].as_str().unwrap();
         let label = format!("ReduceLROnPlateau case {ci} {a}");
-        let f = |k: &str, d: f64| a.get(k).and_then(Value::as_f64).unwrap_or(d);
-        let mut cb = ReduceLROnPlateau::new(monitor)
-            .factor(f("factor", 0.1))
-            .patience(a.get("patience").and_then(Value::as_u64).unwrap_or(10) as usize)
-            .min_delta(f("min_delta", 1e-4))
-            .cooldown(a.get("cooldown").and_then(Value::as_u64).unwrap_or(0) as usize)
-            .min_lr(f("min_lr", 0.0))
-            .mode(mode(a));
+        let mut cb = reduce_lr(a);
         let (values, _) = array(&case["monitor_values"], "monitor_values");
         let epochs = case["epochs"].as_u64().unwrap() as usize;
         let mut opt = Sgd::<f64>::new(num(&case["initial_lr"], "initial_lr"));
@@ -271,4 +293,50 @@ fn callback_list_runs_every_callback() {
     // ReduceLROnPlateau put the rate in the logs before the logger wrote them.
     assert!(std::fs::read_to_string(&path).unwrap().starts_with("epoch,learning_rate,loss,val_loss\n"));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Broken at every epoch boundary, the callbacks' state handed to fresh callbacks (as a checkpoint
+/// does), both decide as Keras on every fixture case: the same stop, best and learning rates.
+#[test]
+fn callbacks_resumed_from_their_state_decide_as_keras() {
+    let root = fixture();
+    let mut n = 0;
+    for (ci, case) in cases(&root, "callbacks").iter().enumerate() {
+        let (a, name) = (&case["args"], case["callback"].as_str().unwrap());
+        let monitor = a["monitor"].as_str().unwrap();
+        let (values, _) = array(&case["monitor_values"], "monitor_values");
+        let epochs = case["epochs"].as_u64().unwrap() as usize;
+        let runs = case["epochs_run"].as_u64().map_or(epochs, |r| r as usize);
+        for k in 1..runs {
+            let label = format!("{name} case {ci} broken after {k} epochs");
+            n += 1;
+            if name == "EarlyStopping" {
+                let mut opt = Sgd::<f64>::new(0.1);
+                let mut first = early_stopping(a);
+                drive(&mut first, &mut opt, monitor, &values, k).unwrap();
+                let mut second = early_stopping(a);
+                Callback::<f64>::load_state(&mut second, first.state().unwrap()).unwrap();
+                let run = drive_from(&mut second, &mut opt, monitor, &values, k, epochs).unwrap();
+                assert_eq!(second.stopped_epoch(), opt_usize(&case["stopped_epoch"]), "{label}: stopped_epoch");
+                assert_eq!(k + run.epochs_run, runs, "{label}: epochs_run");
+                assert_eq!(second.best_epoch(), opt_usize(&case["best_epoch"]), "{label}: best_epoch");
+                assert_eq!(second.best(), Some(num(&case["best"], "best")), "{label}: best");
+            } else {
+                let mut opt = Sgd::<f64>::new(num(&case["initial_lr"], "initial_lr"));
+                let mut first = reduce_lr(a);
+                let head = drive(&mut first, &mut opt, monitor, &values, k).unwrap();
+                let mut second = reduce_lr(a);
+                Callback::<f64>::load_state(&mut second, Callback::<f64>::state(&first).unwrap()).unwrap();
+                let tail = drive_from(&mut second, &mut opt, monitor, &values, k, epochs).unwrap();
+                let lrs: Vec<f64> = head.lr_per_epoch.iter().chain(&tail.lr_per_epoch).copied().collect();
+                assert_eq!(lrs, array(&case["lr_per_epoch"], "lr_per_epoch").0, "{label}: lr_per_epoch");
+                assert_eq!(tail.lr_final, num(&case["lr_final"], "lr_final"), "{label}: lr_final");
+            }
+        }
+    }
+    assert!(n >= 40, "{n} broken runs");
+    // A state goes only into its own kind of callback.
+    let es = EarlyStopping::<f64>::new("loss").state().unwrap();
+    let e = Callback::<f64>::load_state(&mut ReduceLROnPlateau::new("loss"), es).unwrap_err();
+    assert_eq!(e.to_string(), "ReduceLROnPlateau: argument 'state' is the state of another callback, not of ReduceLROnPlateau (got 'EarlyStopping')");
 }

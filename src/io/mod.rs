@@ -34,11 +34,12 @@ pub mod fuzz;
 mod model_file;
 mod preprocessing;
 mod safetensors;
+mod training_state;
 
 pub use atomic::{write_atomic, ABORT_AFTER_ENV};
 pub use checkpoint::{
-    checkpoint_from_bytes, checkpoint_to_bytes, load_checkpoint, save_checkpoint, Checkpoint, CHECKPOINT_KEY,
-    OPTIMIZER_PREFIX,
+    checkpoint_from_bytes, checkpoint_from_bytes_with, checkpoint_to_bytes, checkpoint_to_bytes_with, load_checkpoint,
+    load_checkpoint_with, save_checkpoint, save_checkpoint_with, Checkpoint, CHECKPOINT_KEY, OPTIMIZER_PREFIX,
 };
 pub use error::ModelFileError;
 pub use model_file::{
@@ -47,3 +48,4 @@ pub use model_file::{
 };
 pub use preprocessing::{load_model_finite, preprocessing_from_json, preprocessing_to_json, PREPROCESSING_KEY};
 pub use safetensors::{save_tensors, tensors_to_bytes, Dtype, SafeTensors, TensorInfo};
+pub use training_state::CALLBACKS_PREFIX;

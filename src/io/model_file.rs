@@ -336,13 +336,15 @@ pub(crate) fn architecture_of(file: &SafeTensors) -> Result<Architecture, ModelF
 }
 
 /// The file's weights for `net` (built from `arch`), in slot order, each checked for name, dtype
-/// and shape. Tensors under `optimizer/` are allowed only in a checkpoint (checked by its loader).
+/// and shape. Tensors under `optimizer/` and `callbacks/` are allowed only in a checkpoint (checked
+/// by its loader).
 pub(crate) fn read_weights<T: Float>(file: &SafeTensors, arch: &Architecture, net: &Sequential<T>) -> Result<Vec<Tensor<T>>, ModelFileError> {
     let infos = net.store().infos();
     let is_checkpoint = file.metadata().contains_key(super::checkpoint::CHECKPOINT_KEY);
     let expected: HashSet<&str> = infos.iter().map(|i| i.name.as_str()).collect();
     if let Some(extra) = file.tensors().iter().find(|t| {
-        let state = is_checkpoint && t.name.starts_with(super::checkpoint::OPTIMIZER_PREFIX);
+        let state = is_checkpoint
+            && (t.name.starts_with(super::checkpoint::OPTIMIZER_PREFIX) || t.name.starts_with(super::training_state::CALLBACKS_PREFIX));
         !state && !expected.contains(t.name.as_str())
     }) {
         return Err(model_err(format!("tensor {:?} is not a weight of the described architecture", extra.name)));

@@ -98,7 +98,8 @@ pub trait LearningRateSchedule: Debug + Send + Sync {
     fn rate_f32(&self, step: u64) -> f32;
     /// The precision [`rate`](Self::rate) uses.
     fn precision(&self) -> Precision;
-    /// The constructor arguments as Keras names them (its `get_config()`), for saving.
+    /// The constructor arguments as Keras names them (its `get_config()`), for saving; plus
+    /// `"precision": "float64"` for [`Precision::Float64`] (Keras' float32 is the default).
     fn config(&self) -> serde_json::Value;
     /// The rate at `step` in the schedule's [`precision`](Self::precision), as an `f64`.
     fn rate(&self, step: u64) -> f64 {
@@ -195,7 +196,13 @@ macro_rules! schedule_impl {
             }
             fn config(&self) -> serde_json::Value {
                 let $s = self;
-                $config
+                let mut config: serde_json::Value = $config;
+                // Not a Keras key: written only for the non-Keras precision, so a saved
+                // schedule comes back computing as it did.
+                if self.precision == Precision::Float64 {
+                    config["precision"] = "float64".into();
+                }
+                config
             }
         }
         impl From<$t> for LearningRate {

@@ -2,7 +2,7 @@
 
 use super::{
     CosineDecay, CosineDecayRestarts, ExponentialDecay, InverseTimeDecay, LearningRate, OptimError, PiecewiseConstantDecay,
-    PolynomialDecay,
+    PolynomialDecay, Precision,
 };
 use serde_json::{Map, Value};
 
@@ -41,7 +41,7 @@ impl Args<'_> {
     }
     fn check_keys(&self, known: &[&str]) -> Result<(), OptimError> {
         for key in self.config.keys() {
-            if !known.contains(&key.as_str()) && key != "name" {
+            if !known.contains(&key.as_str()) && key != "name" && key != "precision" {
                 return Err(OptimError(format!("{}: unknown argument '{key}'; known: {}", self.class, known.join(", "))));
             }
         }
@@ -50,8 +50,12 @@ impl Args<'_> {
 }
 
 /// Builds the schedule Keras names `class_name` from its `get_config()` (the arguments as Keras
-/// names them; `name` is ignored). An unknown class or key, a value of the wrong kind, or a bad
-/// value (negative rate, mismatched boundaries and values, ...) is an error naming it.
+/// names them; `name` is ignored), or from tapegrad's [`LearningRateSchedule::config`], which may
+/// add `"precision": "float32" | "float64"` (default float32, as Keras). An unknown class or key, a
+/// value of the wrong kind, or a bad value (negative rate, mismatched boundaries and values, ...)
+/// is an error naming it.
+///
+/// [`LearningRateSchedule::config`]: super::LearningRateSchedule::config
 ///
 /// ```
 /// use tapegrad::optim::schedule_from_keras;
@@ -63,14 +67,20 @@ impl Args<'_> {
 /// ```
 pub fn schedule_from_keras(class_name: &str, config: &Map<String, Value>) -> Result<LearningRate, OptimError> {
     let a = Args { class: class_name, config };
+    let p = match config.get("precision") {
+        None | Some(Value::Null) => Precision::Float32,
+        Some(Value::String(s)) if s == "float32" => Precision::Float32,
+        Some(Value::String(s)) if s == "float64" => Precision::Float64,
+        Some(_) => return Err(a.err("precision", "must be \"float32\" or \"float64\"")),
+    };
     Ok(match class_name {
         "ExponentialDecay" | "InverseTimeDecay" => {
             a.check_keys(&["initial_learning_rate", "decay_steps", "decay_rate", "staircase"])?;
             let (lr0, steps, rate) = (a.f64("initial_learning_rate", None)?, a.steps("decay_steps", None)?, a.f64("decay_rate", None)?);
             if class_name == "ExponentialDecay" {
-                ExponentialDecay::new(lr0, steps, rate)?.staircase(a.bool("staircase")?).into()
+                ExponentialDecay::new(lr0, steps, rate)?.staircase(a.bool("staircase")?).precision(p).into()
             } else {
-                InverseTimeDecay::new(lr0, steps, rate)?.staircase(a.bool("staircase")?).into()
+                InverseTimeDecay::new(lr0, steps, rate)?.staircase(a.bool("staircase")?).precision(p).into()
             }
         }
         "PiecewiseConstantDecay" => {
@@ -86,7 +96,7 @@ pub fn schedule_from_keras(class_name: &str, config: &Map<String, Value>) -> Res
                 .iter()
                 .map(|v| v.as_f64().ok_or_else(|| a.err("values", "must hold numbers")))
                 .collect::<Result<Vec<_>, _>>()?;
-            PiecewiseConstantDecay::new(&boundaries, &values)?.into()
+            PiecewiseConstantDecay::new(&boundaries, &values)?.precision(p).into()
         }
         "PolynomialDecay" => {
             a.check_keys(&["initial_learning_rate", "decay_steps", "end_learning_rate", "power", "cycle"])?;
@@ -98,6 +108,7 @@ pub fn schedule_from_keras(class_name: &str, config: &Map<String, Value>) -> Res
                 .end_learning_rate(end)
                 .power(a.f64("power", Some(1.0))?)
                 .cycle(a.bool("cycle")?)
+                .precision(p)
                 .into()
         }
         "CosineDecay" => {
@@ -110,7 +121,7 @@ pub fn schedule_from_keras(class_name: &str, config: &Map<String, Value>) -> Res
             if config.get("warmup_target").is_some_and(|v| !v.is_null()) {
                 s = s.warmup(a.f64("warmup_target", None)?, a.steps("warmup_steps", Some(0))?)?;
             }
-            s.into()
+            s.precision(p).into()
         }
         "CosineDecayRestarts" => {
             a.check_keys(&["initial_learning_rate", "first_decay_steps", "t_mul", "m_mul", "alpha"])?;
@@ -128,6 +139,7 @@ pub fn schedule_from_keras(class_name: &str, config: &Map<String, Value>) -> Res
                 .t_mul(t_mul)
                 .m_mul(m_mul)
                 .alpha(alpha)
+                .precision(p)
                 .into()
         }
         other => {

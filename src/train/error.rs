@@ -52,6 +52,9 @@ pub enum TrainError {
         /// What it must be.
         expected: String,
     },
+    /// A callback refused its arguments or the logs (a `monitor` that `fit` does not log, found at
+    /// the end of the first epoch), or failed to save or restore.
+    Callback(crate::train::callbacks::CallbackError),
     /// The loss became NaN or infinite; training stopped. The history holds the epochs completed
     /// before.
     Diverged {
@@ -83,6 +86,7 @@ impl fmt::Display for TrainError {
             }
             TrainError::Loss(e) => write!(f, "targets do not fit the loss: {e}"),
             TrainError::Config(msg) => f.write_str(msg),
+            TrainError::Callback(e) => write!(f, "{e}"),
             TrainError::Argument { argument, value, expected } => write!(f, "{argument} = {value}: {expected}"),
             TrainError::Diverged { epoch, batch, loss, .. } => write!(
                 f,
@@ -108,6 +112,12 @@ impl From<crate::nn::ArgumentError> for TrainError {
 impl TrainError {
     pub(crate) fn argument(argument: &str, value: impl std::fmt::Display, expected: impl Into<String>) -> Self {
         TrainError::Argument { argument: argument.to_string(), value: value.to_string(), expected: expected.into() }
+    }
+}
+
+impl From<crate::train::callbacks::CallbackError> for TrainError {
+    fn from(e: crate::train::callbacks::CallbackError) -> Self {
+        TrainError::Callback(e)
     }
 }
 

@@ -1,6 +1,6 @@
 //! `fit`, `evaluate` and `predict`.
 
-use super::progress::Progress;
+use super::fit_hooks::{Hook, Hooks};
 use super::weights::{check_sample_weight, class_weights_for, rows, split_point};
 use super::{FitConfig, History, Logs, LossFn, Model, TrainError};
 use crate::metrics::{Metric, MetricState};
@@ -191,13 +191,30 @@ impl<T: Float> Model<T> {
     /// computed on the validation data after the epoch.
     ///
     /// `y` is `(rows, outputs)`, or a vector for one output (or for sparse class ids).
+    ///
+    /// Callbacks (`config.callbacks`) run at Keras' hooks in order, then the returned [`History`]
+    /// (at each epoch's end) and the progress bar ([`ProgbarLogger`](super::progress::ProgbarLogger)):
+    /// train begin; per epoch, epoch begin, per batch batch begin and end (the running means of
+    /// the epoch so far as logs), then epoch end with the epoch's logs (validation included);
+    /// train end. A callback may stop training (the current epoch still ends, as Keras), set the
+    /// learning rate, and read or restore the weights; the parameters are given back by the tape
+    /// around every hook. Each epoch ends by reseeding the model's generator from itself, so its
+    /// state is a seed a checkpoint can keep.
+    ///
     /// Errors: mismatched rows or widths, NaN in the data, targets the loss rejects, a zero batch
-    /// size, and a loss that turns non-finite (training stops; the error holds the history so far).
+    /// size, bad `sample_weight` / `class_weight` / `validation_split` / `initial_epoch`, a
+    /// callback's error ([`TrainError::Callback`]: a monitor that `fit` does not log, found at the
+    /// end of the first epoch), and a loss that turns non-finite unless a callback such as
+    /// [`TerminateOnNaN`](super::callbacks::TerminateOnNaN) stops training at that batch (training
+    /// stops; the error holds the history so far).
     pub fn fit(&mut self, x: &Tensor<T>, y: &Tensor<T>, config: FitConfig<'_, T>) -> Result<History, TrainError> {
         if config.batch_size == 0 {
             return Err(TrainError::Config("fit: batch_size must be at least 1".into()));
         }
-        let Model { net, loss, optimizer, metrics, tape, rng, scratch } = self;
+        if config.initial_epoch > config.epochs {
+            return Err(TrainError::argument("initial_epoch", config.initial_epoch, format!("must not exceed epochs ({})", config.epochs)));
+        }
+        let Model { net, loss, optimizer, metrics, tape, rng, rng_anchor, scratch } = self;
         let full = check_data(net, loss, x, Some(y), "training")?;
         let at = split_point(full.rows, config.validation_split)?;
         let mut weights = match (config.sample_weight, config.class_weight) {
@@ -238,7 +255,7 @@ impl<T: Float> Model<T> {
             None => None,
         };
         if let Some(seed) = config.seed {
-            *rng = rand::SeedableRng::seed_from_u64(seed);
+            rng_anchor.set(rng, super::RngState::SeedFromU64(seed));
         }
         let mut states = resolve_metrics(metrics, net, loss, y, layout);
         let names = log_names(metrics);
@@ -249,18 +266,30 @@ impl<T: Float> Model<T> {
         scratch.order.extend(0..n);
         scratch.x.reserve(bs * width);
         scratch.y.reserve(bs * tw);
-        let mut history = History::new();
-        let mut progress = Progress::new(config.verbose);
-        let mut logs = Logs::new();
-        let mut lent = net.lend(tape);
-        for epoch in 1..=config.epochs {
+        let mut hooks = Hooks::new(config.callbacks, config.verbose, config.epochs, steps)?;
+        let at_batches = hooks.at_batches();
+        let (mut logs, mut no_logs) = (Logs::new(), Logs::new());
+        let mut last = config.initial_epoch;
+        hooks.run(Hook::TrainBegin, last, None, &mut no_logs, &mut **optimizer, net)?;
+        for epoch in config.initial_epoch..config.epochs {
+            last = epoch;
+            no_logs.clear();
+            let mut stop = hooks.run(Hook::EpochBegin, epoch, None, &mut no_logs, &mut **optimizer, net)?;
             if config.shuffle {
+                // A fresh permutation of 0..n each epoch (as Keras), so the order depends only on
+                // the generator's state, which a checkpoint keeps.
+                scratch.order.clear();
+                scratch.order.extend(0..n);
                 scratch.order.shuffle(rng);
             }
-            progress.begin_epoch(epoch, config.epochs, steps);
             states.iter_mut().for_each(MetricState::reset);
             let (mut loss_sum, mut seen) = (0.0, 0usize);
+            logs.clear();
             for (step, rows) in scratch.order.chunks(bs).enumerate() {
+                if at_batches {
+                    no_logs.clear();
+                    stop |= hooks.run(Hook::BatchBegin, epoch, Some(step), &mut no_logs, &mut **optimizer, net)?;
+                }
                 let b = rows.len();
                 scratch.x.clear();
                 scratch.y.clear();
@@ -273,29 +302,40 @@ impl<T: Float> Model<T> {
                     }
                 }
                 let w = weights.as_ref().map(|_| &scratch.w[..]);
-                let value = train_step(&mut lent, loss, &mut **optimizer, rng, &scratch.x, &scratch.y, w, layout, b, |p| {
+                // The parameters are lent to the tape for the step only: callbacks see the model.
+                let value = train_step(&mut net.lend(tape), loss, &mut **optimizer, rng, &scratch.x, &scratch.y, w, layout, b, |p| {
                     states.iter_mut().for_each(|s| s.update(&scratch.y, tw, p, out_width))
                 });
-                if !value.is_finite() {
-                    return Err(TrainError::Diverged { epoch, batch: step + 1, loss: value, history });
-                }
                 loss_sum += value * b as f64;
                 seen += b;
-                if progress.is_on() {
+                if at_batches {
                     fill_logs(&mut logs, loss_sum / seen as f64, &names, &states, "");
-                    progress.step(step + 1, &logs);
+                    stop |= hooks.run(Hook::BatchEnd, epoch, Some(step), &mut logs, &mut **optimizer, net)?;
+                }
+                // A non-finite loss ends training with an error unless a callback (TerminateOnNaN)
+                // stops it; then the epoch ends as Keras ends it (the bad step changed nothing).
+                if !value.is_finite() && !stop {
+                    return Err(TrainError::Diverged { epoch: epoch + 1, batch: step + 1, loss: value, history: hooks.history });
+                }
+                if stop {
+                    break;
                 }
             }
             logs.clear();
             fill_logs(&mut logs, loss_sum / seen as f64, &names, &states, "");
             if let Some((vx, vy, vl, vstates)) = val.as_mut() {
-                let vloss = score(&mut lent, out_width, loss, vx, vy, val_weights.as_deref(), *vl, config.batch_size, vstates);
+                let vloss = score(&mut net.lend(tape), out_width, loss, vx, vy, val_weights.as_deref(), *vl, config.batch_size, vstates);
                 fill_logs(&mut logs, vloss, &names, vstates, "val_");
             }
-            progress.end_epoch(&logs);
-            history.push(&logs);
+            stop |= hooks.run(Hook::EpochEnd, epoch, None, &mut logs, &mut **optimizer, net)?;
+            // The generator's state becomes a seed again, for checkpoints between epochs.
+            rng_anchor.reseed(rng);
+            if stop {
+                break;
+            }
         }
-        Ok(history)
+        hooks.run(Hook::TrainEnd, last, None, &mut logs, &mut **optimizer, net)?;
+        Ok(hooks.history)
     }
 
     /// Keras' `train_on_batch`: one optimizer step on the whole of `(x, y)` as a single batch,
@@ -456,11 +496,18 @@ fn train_step<T: Float>(
     value
 }
 
-/// Writes `loss` and each metric's result into `logs` under `prefix`.
+/// Writes `loss` and each metric's result into `logs` under `prefix` (in place for keys already
+/// there without a prefix: the per-batch logs allocate nothing after the first batch).
 fn fill_logs(logs: &mut Logs, loss: f64, names: &[&str], states: &[MetricState], prefix: &str) {
-    logs.insert(format!("{prefix}loss"), loss);
+    let mut set = |name: &str, v: f64| match logs.get_mut(name).filter(|_| prefix.is_empty()) {
+        Some(slot) => *slot = v,
+        None => {
+            logs.insert(format!("{prefix}{name}"), v);
+        }
+    };
+    set("loss", loss);
     for (name, s) in names.iter().zip(states) {
-        logs.insert(format!("{prefix}{name}"), s.result());
+        set(name, s.result());
     }
 }
 

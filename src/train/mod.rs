@@ -25,13 +25,17 @@
 pub mod callbacks;
 mod error;
 mod fit;
+mod fit_hooks;
 mod history;
+mod rng;
 mod weights;
 pub mod progress;
 
 pub use error::TrainError;
 pub use history::{History, Logs};
 pub use progress::Verbose;
+pub use rng::RngState;
+pub(crate) use fit_hooks::WriteModelFile;
 
 use crate::losses::{Loss, LossError};
 use crate::metrics::Metric;
@@ -39,7 +43,9 @@ use crate::nn::Sequential;
 use crate::optim::Optimizer;
 use crate::tape::{Tape, Var};
 use crate::tensor::{Float, Tensor};
-use rand::{rngs::StdRng, SeedableRng};
+use callbacks::Callback;
+use rand::rngs::StdRng;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 type CustomLoss<T> = Box<dyn for<'t> Fn(Var<'t, T>, Var<'t, T>) -> Var<'t, T>>;
@@ -169,13 +175,21 @@ impl<T: Float> std::fmt::Debug for LossFn<T> {
     }
 }
 
+/// The callbacks of one `fit` call: each in a `RefCell`, so you keep it and read it afterwards.
+pub type CallbackRefs<'a, T> = &'a [&'a RefCell<dyn Callback<T>>];
+
 /// The settings of one `fit` call, Keras' keyword arguments: `epochs`, `batch_size` (32),
 /// `shuffle` (true), `validation_data`, `validation_split`, `sample_weight`, `class_weight`,
-/// `verbose` and a `seed` for shuffling and random layers.
-#[derive(Clone, Copy, Debug)]
+/// `callbacks`, `initial_epoch`, `verbose` and a `seed` for shuffling and random layers.
+#[derive(Clone, Copy)]
 pub struct FitConfig<'a, T: Float> {
-    /// Passes over the training data.
+    /// The epoch to end at (with `initial_epoch` 0, the number of passes over the training data).
     pub epochs: usize,
+    /// The epoch to start at (Keras' `initial_epoch`, from 0): a resumed run trains epochs
+    /// `initial_epoch..epochs`, and callbacks and the history see those epoch numbers.
+    pub initial_epoch: usize,
+    /// Run at Keras' hooks, in order, before the history and the progress bar.
+    pub callbacks: CallbackRefs<'a, T>,
     /// Rows per gradient step; the last batch of an epoch may be smaller.
     pub batch_size: usize,
     /// Reorder the training rows every epoch.
@@ -200,6 +214,8 @@ impl<T: Float> Default for FitConfig<'_, T> {
     fn default() -> Self {
         FitConfig {
             epochs: 1,
+            initial_epoch: 0,
+            callbacks: &[],
             batch_size: 32,
             shuffle: true,
             validation_data: None,
@@ -212,10 +228,66 @@ impl<T: Float> Default for FitConfig<'_, T> {
     }
 }
 
+impl<T: Float> std::fmt::Debug for FitConfig<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FitConfig")
+            .field("epochs", &self.epochs)
+            .field("initial_epoch", &self.initial_epoch)
+            .field("callbacks", &self.callbacks.len())
+            .field("batch_size", &self.batch_size)
+            .field("shuffle", &self.shuffle)
+            .field("validation_data", &self.validation_data.map(|(x, y)| (x.shape().to_vec(), y.shape().to_vec())))
+            .field("verbose", &self.verbose)
+            .field("seed", &self.seed)
+            .field("validation_split", &self.validation_split)
+            .field("sample_weight", &self.sample_weight.map(|w| w.shape().to_vec()))
+            .field("class_weight", &self.class_weight)
+            .finish()
+    }
+}
+
 impl<'a, T: Float> FitConfig<'a, T> {
     /// Keras' defaults with the given number of epochs.
     pub fn new(epochs: usize) -> Self {
         FitConfig { epochs, ..Default::default() }
+    }
+    /// Keras' `callbacks=[...]`: run at every hook, in this order. Each is a `RefCell` you keep,
+    /// to read it after `fit` (`stop.borrow().stopped_epoch()`):
+    ///
+    /// ```
+    /// use std::cell::RefCell;
+    /// use tapegrad::nn::{Dense, Sequential};
+    /// use tapegrad::optim::Sgd;
+    /// use tapegrad::train::callbacks::{EarlyStopping, TerminateOnNaN};
+    /// use tapegrad::train::{FitConfig, LossFn, Verbose};
+    /// use tapegrad::Tensor;
+    /// let x = Tensor::from_vec((0..16).map(|i| i as f64 / 16.0).collect(), &[16, 1]);
+    /// let y = x.map(|v| 1.0 - v);
+    /// let mut model = Sequential::<f64>::with_seed(1, vec![Dense::new(1)], 0).compile(LossFn::named("mse").unwrap(), Sgd::new(0.1), &[]);
+    /// // Stops once the loss improves by less than 0.5 for 2 epochs in a row.
+    /// let stop = RefCell::new(EarlyStopping::new("loss").min_delta(0.5).patience(2));
+    /// let nan = RefCell::new(TerminateOnNaN::new());
+    /// let history = model
+    ///     .fit(&x, &y, FitConfig::new(50).verbose(Verbose::Silent).callbacks(&[&stop, &nan]))
+    ///     .unwrap();
+    /// assert_eq!(history.epochs(), 3);
+    /// assert_eq!(stop.borrow().stopped_epoch(), Some(2));
+    /// ```
+    pub fn callbacks(mut self, callbacks: CallbackRefs<'a, T>) -> Self {
+        self.callbacks = callbacks;
+        self
+    }
+    /// Keras' `initial_epoch`: start at this epoch (from 0) and end at `epochs`, to resume a run
+    /// from a checkpoint (see `tapegrad::io::load_checkpoint`).
+    ///
+    /// ```
+    /// use tapegrad::train::FitConfig;
+    /// let cfg = FitConfig::<f64>::new(10).initial_epoch(4); // runs epochs 4..10
+    /// assert_eq!((cfg.initial_epoch, cfg.epochs), (4, 10));
+    /// ```
+    pub fn initial_epoch(mut self, epoch: usize) -> Self {
+        self.initial_epoch = epoch;
+        self
     }
     /// Rows per step.
     pub fn batch_size(mut self, batch_size: usize) -> Self {
@@ -277,6 +349,7 @@ pub struct Model<T: Float> {
     metrics: Vec<Metric>,
     tape: Tape<T>,
     rng: StdRng,
+    rng_anchor: rng::Anchor,
     scratch: Scratch<T>,
 }
 
@@ -288,13 +361,15 @@ impl<T: Float> Sequential<T> {
         optimizer: impl Optimizer<T> + 'static,
         metrics: &[Metric],
     ) -> Model<T> {
+        let (rng, rng_anchor) = rng::Anchor::seeded(rand::random());
         Model {
             net: self,
             loss: loss.into(),
             optimizer: Box::new(optimizer),
             metrics: metrics.to_vec(),
             tape: Tape::new(),
-            rng: StdRng::seed_from_u64(rand::random()),
+            rng,
+            rng_anchor,
             scratch: Scratch::default(),
         }
     }
@@ -335,7 +410,53 @@ impl<T: Float> Model<T> {
     }
     /// Reseeds the generator that shuffles the training rows and feeds the random layers.
     pub fn set_seed(&mut self, seed: u64) {
-        self.rng = StdRng::seed_from_u64(seed);
+        self.rng_anchor.set(&mut self.rng, RngState::SeedFromU64(seed));
+    }
+    /// The generator's state as a seed, for a checkpoint: known after `compile`, `set_seed` and
+    /// every `fit` epoch (each ends by reseeding the generator from itself); `None` once something
+    /// else drew from it (a `train_on_batch` through random layers).
+    ///
+    /// ```
+    /// use tapegrad::nn::{Dense, Sequential};
+    /// use tapegrad::optim::Sgd;
+    /// use tapegrad::train::{FitConfig, LossFn, RngState, Verbose};
+    /// use tapegrad::Tensor;
+    /// let x = Tensor::from_vec(vec![0.0, 1.0, 2.0, 3.0], &[4, 1]);
+    /// let compile = || Sequential::<f64>::with_seed(1, vec![Dense::new(1)], 0).compile(LossFn::named("mse").unwrap(), Sgd::new(0.1), &[]);
+    /// let mut model = compile();
+    /// model.set_seed(3);
+    /// assert_eq!(model.rng_state(), Some(RngState::SeedFromU64(3)));
+    /// model.fit(&x, &x, FitConfig::new(1).batch_size(2).verbose(Verbose::Silent)).unwrap();
+    /// let state = model.rng_state().unwrap(); // a fresh seed after the epoch
+    /// // Another model with this state shuffles the next epoch the same way.
+    /// let mut other = compile();
+    /// other.set_rng_state(state);
+    /// model.fit(&x, &x, FitConfig::new(1).batch_size(2).verbose(Verbose::Silent)).unwrap();
+    /// other.fit(&x, &x, FitConfig::new(1).batch_size(2).verbose(Verbose::Silent)).unwrap();
+    /// assert_eq!(model.rng_state(), other.rng_state());
+    /// ```
+    pub fn rng_state(&self) -> Option<RngState> {
+        self.rng_anchor.state(&self.rng)
+    }
+    /// Puts the generator in `state` (from a checkpoint).
+    pub fn set_rng_state(&mut self, state: RngState) {
+        self.rng_anchor.set(&mut self.rng, state);
+    }
+    /// Replaces the optimizer, its state and step count included (e.g. with one rebuilt from a
+    /// checkpoint's config by [`from_keras_config`](crate::optim::from_keras_config)).
+    ///
+    /// ```
+    /// use tapegrad::nn::{Dense, Sequential};
+    /// use tapegrad::optim::{from_keras_config, ExponentialDecay, Optimizer, Sgd};
+    /// use tapegrad::train::LossFn;
+    /// let lr = ExponentialDecay::new(0.1, 10, 0.5).unwrap();
+    /// let config = Sgd::<f64>::new(lr).clipvalue(1.0).keras_config();
+    /// let mut model = Sequential::<f64>::with_seed(1, vec![Dense::new(1)], 0).compile(LossFn::named("mse").unwrap(), Sgd::new(0.1), &[]);
+    /// model.set_optimizer(from_keras_config("sgd", &config).unwrap());
+    /// assert_eq!(model.optimizer().schedule().map(|s| s.name()), Some("ExponentialDecay"));
+    /// ```
+    pub fn set_optimizer(&mut self, optimizer: Box<dyn Optimizer<T>>) {
+        self.optimizer = optimizer;
     }
     /// The tape reused by every step (for inspecting its capacity).
     pub fn tape(&self) -> &Tape<T> {

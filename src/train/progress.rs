@@ -1,6 +1,8 @@
-//! Keras-style progress lines (`verbose=1`).
+//! Keras-style progress lines (`verbose=1`), printed by the `ProgbarLogger` callback.
 
+use super::callbacks::{Callback, CallbackContext, CallbackError};
 use super::Logs;
+use crate::tensor::Float;
 use std::io::{IsTerminal, Write};
 use std::time::Instant;
 
@@ -53,19 +55,28 @@ fn per_step_text(seconds: f64) -> String {
     }
 }
 
-/// Prints one epoch's progress, redrawing the line in place on a terminal.
-pub(crate) struct Progress {
+/// Keras' `ProgbarLogger`: prints `Epoch i/N` at each epoch's start, redraws the progress line
+/// in place after batches (at most every 50 ms) and prints the epoch's final line with every log
+/// (validation included) at its end. `fit` adds one after your callbacks when `verbose` is
+/// [`Verbose::Auto`] and standard output is a terminal.
+///
+/// ```
+/// use tapegrad::train::progress::ProgbarLogger;
+/// use tapegrad::train::Verbose;
+/// assert!(!ProgbarLogger::new(Verbose::Silent).is_on());
+/// ```
+pub struct ProgbarLogger {
     on: bool,
     start: Instant,
     last_draw: Instant,
     steps: usize,
 }
 
-impl Progress {
-    /// Progress for `verbose`: on only for `Auto` with a terminal on standard output.
+impl ProgbarLogger {
+    /// The logger for `verbose`: on only for `Auto` with a terminal on standard output.
     pub fn new(verbose: Verbose) -> Self {
         let on = verbose == Verbose::Auto && std::io::stdout().is_terminal();
-        Progress { on, start: Instant::now(), last_draw: Instant::now(), steps: 0 }
+        ProgbarLogger { on, start: Instant::now(), last_draw: Instant::now(), steps: 0 }
     }
 
     /// Whether anything is printed.
@@ -73,8 +84,8 @@ impl Progress {
         self.on
     }
 
-    /// Starts epoch `epoch` of `epochs`, with `steps` batches.
-    pub fn begin_epoch(&mut self, epoch: usize, epochs: usize, steps: usize) {
+    /// Starts epoch `epoch` (from 1) of `epochs`, with `steps` batches.
+    fn begin_epoch(&mut self, epoch: usize, epochs: usize, steps: usize) {
         self.start = Instant::now();
         self.last_draw = self.start;
         self.steps = steps;
@@ -84,7 +95,7 @@ impl Progress {
     }
 
     /// Redraws after `step` batches (at most every 50 ms).
-    pub fn step(&mut self, step: usize, logs: &Logs) {
+    fn step(&mut self, step: usize, logs: &Logs) {
         if !self.on || step >= self.steps || self.last_draw.elapsed().as_millis() < 50 {
             return;
         }
@@ -96,11 +107,26 @@ impl Progress {
     }
 
     /// The epoch's final line with every log (validation included).
-    pub fn end_epoch(&mut self, logs: &Logs) {
+    fn end_epoch(&mut self, logs: &Logs) {
         if self.on {
             let line = format_line(self.steps, self.steps, self.start.elapsed().as_secs_f64(), logs);
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "\r{line}\x1b[K");
         }
+    }
+}
+
+impl<T: Float> Callback<T> for ProgbarLogger {
+    fn on_epoch_begin(&mut self, ctx: &mut CallbackContext<'_, T>) -> Result<(), CallbackError> {
+        self.begin_epoch(ctx.epoch + 1, ctx.epochs, ctx.steps.unwrap_or(0));
+        Ok(())
+    }
+    fn on_train_batch_end(&mut self, ctx: &mut CallbackContext<'_, T>) -> Result<(), CallbackError> {
+        self.step(ctx.batch.map_or(0, |b| b + 1), ctx.logs);
+        Ok(())
+    }
+    fn on_epoch_end(&mut self, ctx: &mut CallbackContext<'_, T>) -> Result<(), CallbackError> {
+        self.end_epoch(ctx.logs);
+        Ok(())
     }
 }

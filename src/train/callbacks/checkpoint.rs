@@ -1,7 +1,7 @@
 //! Keras' `ModelCheckpoint`.
 
 use super::monitor::{direction, improves, Mode};
-use super::{Callback, CallbackContext, CallbackError};
+use super::{Callback, CallbackContext, CallbackError, CallbackState};
 use crate::train::Logs;
 use crate::tensor::Float;
 use std::path::PathBuf;
@@ -32,6 +32,7 @@ pub struct ModelCheckpoint {
     direction: Mode,
     best: Option<f64>,
     saved: Vec<PathBuf>,
+    resumed: bool,
 }
 
 impl ModelCheckpoint {
@@ -46,6 +47,7 @@ impl ModelCheckpoint {
             direction: Mode::Min,
             best: None,
             saved: Vec::new(),
+            resumed: false,
         }
     }
     /// The value `save_best_only` watches.
@@ -128,12 +130,28 @@ fn fill(template: &str, epoch: usize, logs: &Logs) -> Result<String, CallbackErr
 impl<T: Float> Callback<T> for ModelCheckpoint {
     fn on_train_begin(&mut self, _ctx: &mut CallbackContext<'_, T>) -> Result<(), CallbackError> {
         self.direction = if self.save_best_only { direction(NAME, &self.monitor, self.mode)? } else { Mode::Min };
-        self.best = self.initial_value_threshold;
+        if !std::mem::take(&mut self.resumed) {
+            self.best = self.initial_value_threshold;
+        }
         // The template is checked now, with the epoch only, so a typo fails before training.
         let _ = fill(&self.filepath, 0, &Logs::new()).or_else(|e| match &e {
             CallbackError::Argument { reason, .. } if reason.contains("is not in the logs") => Ok(String::new()),
             _ => Err(e),
         })?;
+        Ok(())
+    }
+
+    /// The best monitored value (what `save_best_only` must beat).
+    fn state(&self) -> Option<CallbackState<T>> {
+        let mut s = CallbackState::new(NAME);
+        s.set_number("best", self.best);
+        Some(s)
+    }
+
+    fn load_state(&mut self, state: CallbackState<T>) -> Result<(), CallbackError> {
+        state.expect_class(NAME)?;
+        self.best = state.number("best")?;
+        self.resumed = true;
         Ok(())
     }
 

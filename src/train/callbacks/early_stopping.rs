@@ -1,7 +1,7 @@
 //! Keras' `EarlyStopping`.
 
 use super::monitor::{check_non_negative, direction, improves, Mode};
-use super::{Callback, CallbackContext, CallbackError};
+use super::{Callback, CallbackContext, CallbackError, CallbackState};
 use crate::tensor::{Float, Tensor};
 
 const NAME: &str = "EarlyStopping";
@@ -35,6 +35,7 @@ pub struct EarlyStopping<T: Float> {
     best_epoch: Option<usize>,
     stopped_epoch: Option<usize>,
     best_weights: Option<Vec<Tensor<T>>>,
+    resumed: bool,
 }
 
 impl<T: Float> EarlyStopping<T> {
@@ -55,6 +56,7 @@ impl<T: Float> EarlyStopping<T> {
             best_epoch: None,
             stopped_epoch: None,
             best_weights: None,
+            resumed: false,
         }
     }
     /// The smallest change that counts as an improvement (>= 0; checked at train begin).
@@ -113,6 +115,10 @@ impl<T: Float> Callback<T> for EarlyStopping<T> {
             return Err(CallbackError::Argument { callback: NAME, argument: "baseline", value: b.to_string(), reason: "must be finite".into() });
         }
         self.direction = direction(NAME, &self.monitor, self.mode)?;
+        if std::mem::take(&mut self.resumed) {
+            // Continues from a checkpoint's state (see `load_state`).
+            return Ok(());
+        }
         self.wait = 0;
         self.best = None;
         self.best_epoch = None;
@@ -147,6 +153,30 @@ impl<T: Float> Callback<T> for EarlyStopping<T> {
             self.stopped_epoch = Some(epoch);
             ctx.stop_training();
         }
+        Ok(())
+    }
+
+    /// `wait`, `best`, `best_epoch`, `stopped_epoch` and the `best_weights` (Keras keeps these
+    /// attributes between epochs).
+    fn state(&self) -> Option<CallbackState<T>> {
+        let mut s = CallbackState::new(NAME);
+        s.set("wait", self.wait);
+        s.set_number("best", self.best);
+        s.set("best_epoch", self.best_epoch);
+        s.set("stopped_epoch", self.stopped_epoch);
+        if let Some(w) = &self.best_weights {
+            s.tensors.push(("best_weights".into(), w.clone()));
+        }
+        Some(s)
+    }
+
+    fn load_state(&mut self, mut state: CallbackState<T>) -> Result<(), CallbackError> {
+        state.expect_class(NAME)?;
+        let (wait, best) = (state.count("wait")?, state.number("best")?);
+        let (best_epoch, stopped_epoch) = (state.opt_count("best_epoch")?, state.opt_count("stopped_epoch")?);
+        self.best_weights = state.take_tensors("best_weights");
+        (self.wait, self.best, self.best_epoch, self.stopped_epoch) = (wait, best, best_epoch, stopped_epoch);
+        self.resumed = true;
         Ok(())
     }
 

@@ -54,6 +54,7 @@ mod early_stopping;
 mod lr_scheduler;
 mod monitor;
 mod reduce_lr;
+mod state;
 mod terminate_nan;
 
 pub use checkpoint::ModelCheckpoint;
@@ -62,6 +63,7 @@ pub use early_stopping::EarlyStopping;
 pub use lr_scheduler::LearningRateScheduler;
 pub use monitor::Mode;
 pub use reduce_lr::ReduceLROnPlateau;
+pub use state::CallbackState;
 pub use terminate_nan::TerminateOnNaN;
 
 use super::Logs;
@@ -151,6 +153,8 @@ pub struct CallbackContext<'a, T: Float> {
     pub epochs: usize,
     /// The batch within the epoch, from 0, in the batch hooks; `None` elsewhere.
     pub batch: Option<usize>,
+    /// Batches per epoch, when the training loop knows it (Keras' `params["steps"]`).
+    pub steps: Option<usize>,
     /// The hook's logs: the epoch's (`"loss"`, metrics, `"val_..."`) at epoch end, the batch's at
     /// batch end, empty at the begin hooks. Callbacks may add entries (e.g. `"learning_rate"`).
     pub logs: &'a mut Logs,
@@ -168,7 +172,13 @@ impl<'a, T: Float> CallbackContext<'a, T> {
         optimizer: &'a mut dyn Optimizer<T>,
         model: &'a mut dyn ModelHandle<T>,
     ) -> Self {
-        CallbackContext { epoch, epochs, batch: None, logs, optimizer, model, stop: false }
+        CallbackContext { epoch, epochs, batch: None, steps: None, logs, optimizer, model, stop: false }
+    }
+
+    /// The same context with the number of batches per epoch.
+    pub fn with_steps(mut self, steps: usize) -> Self {
+        self.steps = Some(steps);
+        self
     }
 
     /// The same context for a batch hook.
@@ -263,9 +273,26 @@ pub trait Callback<T: Float> {
     fn on_train_batch_begin(&mut self, ctx: &mut CallbackContext<'_, T>) -> Result<(), CallbackError> {
         Ok(())
     }
-    /// After each training batch's update; `ctx.logs` holds the batch's logs (`"loss"`, ...).
+    /// After each training batch's update; `ctx.logs` holds the running means of the epoch so
+    /// far (`"loss"`, metrics), as Keras 3 passes them.
     fn on_train_batch_end(&mut self, ctx: &mut CallbackContext<'_, T>) -> Result<(), CallbackError> {
         Ok(())
+    }
+    /// What a checkpoint keeps of the callback so that a resumed `fit` continues as an unbroken
+    /// one (Keras' attributes such as EarlyStopping's `wait`, `best` and `best_weights`), or `None`
+    /// for a callback without such state (the default).
+    fn state(&self) -> Option<CallbackState<T>> {
+        None
+    }
+    /// Puts back what [`state`](Self::state) gave; the next `on_train_begin` then continues from
+    /// it instead of starting afresh. The default refuses any state.
+    fn load_state(&mut self, state: CallbackState<T>) -> Result<(), CallbackError> {
+        Err(CallbackError::Argument {
+            callback: "Callback",
+            argument: "state",
+            value: format!("'{}'", state.class),
+            reason: "cannot be loaded into a callback that keeps no state".into(),
+        })
     }
 }
 

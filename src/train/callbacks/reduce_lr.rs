@@ -1,7 +1,7 @@
 //! Keras' `ReduceLROnPlateau`.
 
 use super::monitor::{check_non_negative, direction_by_acc, improves, Mode};
-use super::{Callback, CallbackContext, CallbackError};
+use super::{Callback, CallbackContext, CallbackError, CallbackState};
 use crate::tensor::Float;
 
 const NAME: &str = "ReduceLROnPlateau";
@@ -34,6 +34,7 @@ pub struct ReduceLROnPlateau {
     best: Option<f64>,
     wait: usize,
     cooldown_counter: usize,
+    resumed: bool,
 }
 
 impl ReduceLROnPlateau {
@@ -52,6 +53,7 @@ impl ReduceLROnPlateau {
             best: None,
             wait: 0,
             cooldown_counter: 0,
+            resumed: false,
         }
     }
     /// The factor the rate is multiplied by (in [0, 1); checked at train begin).
@@ -88,6 +90,10 @@ impl ReduceLROnPlateau {
     pub fn wait(&self) -> usize {
         self.wait
     }
+    /// Epochs of cooldown left.
+    pub fn cooldown_counter(&self) -> usize {
+        self.cooldown_counter
+    }
     /// The best value so far.
     pub fn best(&self) -> Option<f64> {
         self.best
@@ -107,9 +113,29 @@ impl<T: Float> Callback<T> for ReduceLROnPlateau {
         check_non_negative(NAME, "min_delta", self.min_delta)?;
         check_non_negative(NAME, "min_lr", self.min_lr)?;
         self.direction = direction_by_acc(&self.monitor, self.mode);
+        if std::mem::take(&mut self.resumed) {
+            return Ok(());
+        }
         self.best = None;
         self.wait = 0;
         self.cooldown_counter = 0;
+        Ok(())
+    }
+
+    /// `wait`, `cooldown_counter` and `best` (the rate itself is the optimizer's, which the
+    /// checkpoint keeps).
+    fn state(&self) -> Option<CallbackState<T>> {
+        let mut s = CallbackState::new(NAME);
+        s.set("wait", self.wait);
+        s.set("cooldown_counter", self.cooldown_counter);
+        s.set_number("best", self.best);
+        Some(s)
+    }
+
+    fn load_state(&mut self, state: CallbackState<T>) -> Result<(), CallbackError> {
+        state.expect_class(NAME)?;
+        (self.wait, self.cooldown_counter, self.best) = (state.count("wait")?, state.count("cooldown_counter")?, state.number("best")?);
+        self.resumed = true;
         Ok(())
     }
 
