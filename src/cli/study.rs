@@ -91,6 +91,7 @@ pub fn run(args: &StudyArgs) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     if args.names.is_empty() && !args.no_real_data {
         real_chapter(args, &data)?;
+        regularization_chapter(args)?;
     }
     println!("report written to {}", paths.markdown.display());
     Ok(())
@@ -127,6 +128,32 @@ fn real_chapter(args: &StudyArgs, data: &StudyData) -> Result<(), String> {
         start.elapsed().as_secs_f64()
     );
     tapegrad::report::append_chapter(&args.out, "Real data, and the extensions over seeds", &intro, &sections, !args.no_plots)
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// The regularisation group (plain, L2, dropout, batch normalisation, early stopping on a small
+/// make_circles split), appended to the report with one figure of every variant's validation loss.
+fn regularization_chapter(args: &StudyArgs) -> Result<(), String> {
+    use tapegrad::study::regularization::run_group;
+    let start = std::time::Instant::now();
+    let mut group = run_group(args.repeats.min(5), args.seed)?;
+    let s = &mut group.section;
+    println!("\n{}\n{}", s.title, tapegrad::report::compare_table(&s.metric, &s.losses));
+    if !args.no_plots {
+        let dir = args.out.join("plots");
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let file = "regularization_val_loss.png";
+        tapegrad::report::plot_lines(dir.join(file), "validation loss per variant (first seed)", "epoch", "validation loss", &group.val_loss)
+            .map_err(|e| e.to_string())?;
+        s.extra.push_str(&format!("\n![validation loss of every variant, side by side (first seed)](plots/{file})\n"));
+    }
+    let intro = format!(
+        "The tools of the chapters around the tutorial (weight penalties, dropout, batch normalisation, early stopping) on an \
+         over-fitting MLP, side by side. Chapter time: {:.1} s.",
+        start.elapsed().as_secs_f64()
+    );
+    tapegrad::report::append_chapter(&args.out, "Regularisation", &intro, std::slice::from_ref(&group.section), !args.no_plots)
         .map_err(|e| e.to_string())?;
     Ok(())
 }

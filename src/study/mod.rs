@@ -6,6 +6,7 @@
 
 mod data;
 pub mod real;
+pub mod regularization;
 pub mod tabular;
 
 pub use data::{StudyData, N_TRAIN};
