@@ -1,5 +1,5 @@
 //! The bodies of the fuzz targets in `fuzz/`, shared by cargo-fuzz and by the stable mutation
-//! driver in `tests/io_fuzz_regressions.rs`, so the two can never drift apart.
+//! driver in `tests/data_io/io_fuzz_regressions.rs`, so the two can never drift apart.
 
 use super::{model_from_bytes, SafeTensors};
 use crate::data::{parse_csv, parse_table, CsvOptions, Preprocessing, TabularOptions};

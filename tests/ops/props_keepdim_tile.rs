@@ -4,10 +4,9 @@
 //! `argmin`: values against direct computations here, `gradcheck` (reverse and forward mode) and
 //! `gradgradcheck`.
 
-mod props_support;
 
 use proptest::prelude::*;
-use props_support::*;
+use crate::props_support::*;
 use tapegrad::gradcheck::gradgradcheck;
 use tapegrad::{Tape, Tensor};
 

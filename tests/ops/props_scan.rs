@@ -4,10 +4,9 @@
 //! division anywhere), `gradcheck` (reverse and forward mode against central differences),
 //! `gradgradcheck`, and the Hessian by forward-over-reverse against reverse-over-reverse.
 
-mod props_support;
 
 use proptest::prelude::*;
-use props_support::*;
+use crate::props_support::*;
 use tapegrad::autodiff::{hessian, jacrev};
 use tapegrad::gradcheck::gradgradcheck;
 use tapegrad::{Tape, Tensor};

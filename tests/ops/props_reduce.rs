@@ -2,10 +2,9 @@
 //! keepdim), logsumexp, softmax and log_softmax: forward against hand computations line by line,
 //! gradients through the public `gradcheck`.
 
-mod props_support;
 
 use proptest::prelude::*;
-use props_support::*;
+use crate::props_support::*;
 use tapegrad::Tensor;
 
 /// Normalises a possibly negative axis.

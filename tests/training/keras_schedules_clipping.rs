@@ -2,9 +2,8 @@
 //! every schedule's rate at every step in both of Keras' precisions, to 1e-9 relative, and the
 //! clipped optimizer trajectories to 1e-10.
 
-mod keras_training_support;
 
-use keras_training_support::{array, assert_close, cases, fixture, num};
+use crate::keras_training_support::{array, assert_close, cases, fixture, num};
 use serde_json::Value;
 use tapegrad::optim::{
     from_keras_config, CosineDecay, CosineDecayRestarts, ExponentialDecay, InverseTimeDecay, LearningRate,

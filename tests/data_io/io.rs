@@ -13,8 +13,7 @@ use tapegrad::optim::{Adam, Sgd};
 use tapegrad::train::{FitConfig, LossFn, Model, Verbose};
 use tapegrad::Tensor;
 
-mod io_support;
-use io_support::raw_file;
+use crate::io_support::raw_file;
 
 fn scratch_dir(test: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("tapegrad-io-{}-{test}", std::process::id()));
@@ -419,7 +418,7 @@ fn crash_in_the_middle_of_a_save_keeps_the_old_file() {
     let half = new_len / 2;
 
     let status = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "crash_in_the_middle_of_a_save_keeps_the_old_file", "--nocapture", "--test-threads=1"])
+        .args(["--exact", "io::crash_in_the_middle_of_a_save_keeps_the_old_file", "--nocapture", "--test-threads=1"])
         .env(CHILD_ENV, &path)
         .env(ABORT_AFTER_ENV, half.to_string())
         .status()
@@ -444,7 +443,7 @@ fn crash_in_the_middle_of_a_save_keeps_the_old_file() {
 fn files_written_by_the_reference_safetensors_load() {
     // Written by Python's `safetensors.numpy.save_file` 0.8.0 (its own key order, padding and
     // offsets), with a tapegrad architecture in the metadata.
-    let bytes = include_bytes!("../fuzz/seeds/load_model/from_python_safetensors.safetensors").to_vec();
+    let bytes = include_bytes!("../../fuzz/seeds/load_model/from_python_safetensors.safetensors").to_vec();
     let saved = model_from_bytes::<f64>(bytes).unwrap();
     assert_eq!(saved.metadata["written_by"], "safetensors 0.8.0");
     assert_eq!(saved.model.parameter("dense/kernel").unwrap().data(), &[0.5, -1.0, 0.25, 2.0, 0.0, -0.75]);

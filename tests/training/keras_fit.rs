@@ -12,7 +12,7 @@ use tapegrad::train::{FitConfig, LossFn, Verbose};
 use tapegrad::{Tape, Tensor};
 
 fn fixture() -> Value {
-    serde_json::from_str(include_str!("fixtures/keras_training.json")).unwrap()
+    serde_json::from_str(include_str!("../fixtures/keras_training.json")).unwrap()
 }
 
 fn flat(v: &Value) -> Vec<f64> {

@@ -1,9 +1,8 @@
 //! Regularizers, constraints and normalisation against Keras 3 (tests/fixtures/keras_training.json):
 //! values, outputs and gradients to 1e-9 relative.
 
-mod keras_training_support;
 
-use keras_training_support::{array, assert_close, cases, fixture, num};
+use crate::keras_training_support::{array, assert_close, cases, fixture, num};
 use serde_json::Value;
 use rand::{rngs::StdRng, SeedableRng};
 use tapegrad::nn::{

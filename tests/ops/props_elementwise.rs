@@ -2,10 +2,9 @@
 //! the unary functions, clip, maximum and minimum. Each checks the forward value against a hand
 //! computation and the gradient with the public `gradcheck`.
 
-mod props_support;
 
 use proptest::prelude::*;
-use props_support::*;
+use crate::props_support::*;
 use tapegrad::Tensor;
 
 /// Two broadcastable tensors with elements in `[lo, hi)`.

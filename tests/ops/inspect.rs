@@ -20,7 +20,7 @@ fn inspector_lists_every_node_with_bytes_and_totals() {
     assert_eq!(rows.len(), 1 + 5 + 1, "header, five nodes, totals:\n{table}");
     assert!(rows[3].contains("matmul") && rows[3].contains("#0,#1") && rows[3].contains("[2, 4]") && rows[3].contains("32"));
     assert!(rows[1].contains("leaf") && rows[2].contains("constant"));
-    assert!(rows[3].contains("tests/inspect.rs"), "the recording line is shown: {}", rows[3]);
+    assert!(rows[3].contains("tests/ops/inspect.rs"), "the recording line is shown: {}", rows[3]);
     // 6 + 12 + 8 + 8 + 1 elements of 4 bytes.
     assert!(rows[6].contains("5 nodes") && rows[6].contains("35 elements") && rows[6].contains("140 bytes"), "{}", rows[6]);
 }
@@ -53,7 +53,7 @@ fn anomaly_mode_names_the_first_non_finite_forward_op_and_its_line() {
         let _ = x.log();
     })));
     assert!(msg.contains("log") && msg.contains("-inf") && msg.contains("element 1"), "{msg}");
-    assert!(msg.contains(&format!("tests/inspect.rs:{line}")), "{msg}");
+    assert!(msg.contains(&format!("tests/ops/inspect.rs:{line}")), "{msg}");
 }
 
 #[test]

@@ -3,10 +3,9 @@
 //! and the 2-D case. Forward values against sums written out here over multi-indices, gradients
 //! through `gradcheck` (reverse and forward mode) and `gradgradcheck`.
 
-mod props_support;
 
 use proptest::prelude::*;
-use props_support::*;
+use crate::props_support::*;
 use tapegrad::gradcheck::gradgradcheck;
 use tapegrad::{Tape, Tensor};
 

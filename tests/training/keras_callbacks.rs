@@ -2,9 +2,8 @@
 //! (tests/fixtures/keras_training.json), driven by a small loop that feeds each epoch's monitored
 //! value to the callback as `fit` does; and the other callbacks' behaviour.
 
-mod keras_training_support;
 
-use keras_training_support::{array, cases, fixture, num};
+use crate::keras_training_support::{array, cases, fixture, num};
 use serde_json::Value;
 use std::path::Path;
 use tapegrad::optim::{ExponentialDecay, Optimizer, Sgd};

@@ -4,10 +4,9 @@
 //! include size-1 batches, channels, kernels and lengths, groups, strides, dilations, explicit
 //! and "same" padding, with and without bias.
 
-mod props_support;
 
 use proptest::prelude::*;
-use props_support::*;
+use crate::props_support::*;
 use tapegrad::gradcheck::gradgradcheck;
 use tapegrad::{ConvOptions, Padding, PoolOptions, Tensor, Var};
 

@@ -4,10 +4,9 @@
 //! negative bases with integer exponents. The conventions at `x = 0` and for negative bases are
 //! asserted against PyTorch 2.15's numbers (written here, not read from Python).
 
-mod props_support;
 
 use proptest::prelude::*;
-use props_support::*;
+use crate::props_support::*;
 use tapegrad::autodiff::jvp;
 use tapegrad::gradcheck::gradgradcheck;
 use tapegrad::{Tape, Tensor};

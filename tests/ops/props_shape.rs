@@ -2,10 +2,9 @@
 //! concat, gather, one_hot and where. Forward values against hand-written index loops, gradients
 //! through the public `gradcheck`.
 
-mod props_support;
 
 use proptest::prelude::*;
-use props_support::*;
+use crate::props_support::*;
 use tapegrad::{Tape, Tensor, Var};
 
 fn matmul_pair() -> impl Strategy<Value = (Tensor<f64>, Tensor<f64>)> {

@@ -2,10 +2,9 @@
 //! forward value against the formula computed here, the gradient through `gradcheck` (reverse and
 //! forward mode against central differences), and the second derivative through `gradgradcheck`.
 
-mod props_support;
 
 use proptest::prelude::*;
-use props_support::*;
+use crate::props_support::*;
 use tapegrad::gradcheck::gradgradcheck;
 use tapegrad::Tensor;
 

@@ -3,10 +3,9 @@
 //! checks the forward value against a direct computation here, `gradcheck` (reverse and forward
 //! mode) and `gradgradcheck`; kinks are asserted directly with the documented convention.
 
-mod props_support;
 
 use proptest::prelude::*;
-use props_support::*;
+use crate::props_support::*;
 use tapegrad::gradcheck::gradgradcheck;
 use tapegrad::{Tape, Tensor, Var};
 

@@ -20,12 +20,11 @@
 //!   they are checked by `gradcheck` of a function that returns a recorded gradient;
 //! - `sign` and the comparisons (zero derivative; their JVP writes zeros).
 //!
-//! `custom` ops carry the user's own JVP (tests/custom_op.rs); leaves and constants have none.
+//! `custom` ops carry the user's own JVP (tests/ops/custom_op.rs); leaves and constants have none.
 
-mod props_support;
 
 use proptest::prelude::*;
-use props_support::*;
+use crate::props_support::*;
 use tapegrad::{ConvOptions, Padding, PoolOptions, Tape, Tensor, Var};
 
 /// A tensor, an axis, indices along it (repeats allowed) and the target size of that axis.

@@ -9,30 +9,29 @@ use tapegrad::data::parse_csv;
 use tapegrad::io::fuzz::{load_model_target, parse_csv_target, parse_formula_target};
 use tapegrad::io::{model_from_bytes, SafeTensors};
 
-mod io_support;
-use io_support::raw_file;
+use crate::io_support::raw_file;
 
 const MODEL_SEEDS: [&[u8]; 5] = [
-    include_bytes!("../fuzz/seeds/load_model/from_python_safetensors.safetensors"),
-    include_bytes!("../fuzz/seeds/load_model/model_f32.safetensors"),
-    include_bytes!("../fuzz/seeds/load_model/checkpoint_f32.safetensors"),
-    include_bytes!("../fuzz/seeds/load_model/model_f64.safetensors"),
-    include_bytes!("../fuzz/seeds/load_model/plain.safetensors"),
+    include_bytes!("../../fuzz/seeds/load_model/from_python_safetensors.safetensors"),
+    include_bytes!("../../fuzz/seeds/load_model/model_f32.safetensors"),
+    include_bytes!("../../fuzz/seeds/load_model/checkpoint_f32.safetensors"),
+    include_bytes!("../../fuzz/seeds/load_model/model_f64.safetensors"),
+    include_bytes!("../../fuzz/seeds/load_model/plain.safetensors"),
 ];
 
 const CSV_SEEDS: [&[u8]; 5] = [
-    include_bytes!("../fuzz/seeds/parse_csv/simple.csv"),
-    include_bytes!("../fuzz/seeds/parse_csv/quoted.csv"),
-    include_bytes!("../fuzz/seeds/parse_csv/ragged.csv"),
-    include_bytes!("../fuzz/seeds/parse_csv/text.csv"),
-    include_bytes!("../fuzz/seeds/parse_csv/semicolon_text.csv"),
+    include_bytes!("../../fuzz/seeds/parse_csv/simple.csv"),
+    include_bytes!("../../fuzz/seeds/parse_csv/quoted.csv"),
+    include_bytes!("../../fuzz/seeds/parse_csv/ragged.csv"),
+    include_bytes!("../../fuzz/seeds/parse_csv/text.csv"),
+    include_bytes!("../../fuzz/seeds/parse_csv/semicolon_text.csv"),
 ];
 
 const FORMULA_SEEDS: [&[u8]; 4] = [
-    include_bytes!("../fuzz/seeds/parse_formula/where.txt"),
-    include_bytes!("../fuzz/seeds/parse_formula/cce.txt"),
-    include_bytes!("../fuzz/seeds/parse_formula/mixed.txt"),
-    include_bytes!("../fuzz/seeds/parse_formula/unary.txt"),
+    include_bytes!("../../fuzz/seeds/parse_formula/where.txt"),
+    include_bytes!("../../fuzz/seeds/parse_formula/cce.txt"),
+    include_bytes!("../../fuzz/seeds/parse_formula/mixed.txt"),
+    include_bytes!("../../fuzz/seeds/parse_formula/unary.txt"),
 ];
 
 

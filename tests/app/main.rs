@@ -1,0 +1,9 @@
+//! The study app: the command line, the report and the study (the default `app` feature).
+//!
+//! One test crate of a few (see README.md, "Tests"): each file here is a module.
+
+#![cfg(feature = "app")]
+
+mod cli;
+mod report;
+mod study;
