@@ -54,14 +54,15 @@ fn box_stats(sorted: &[f64]) -> Option<BoxStats> {
     })
 }
 
-/// Title of the box plot: the metric and number of runs, and how many diverged (not drawn).
-fn repeated_title(metric: &str, groups: &[(String, Vec<f64>)]) -> String {
+/// Title of the box plot: what it shows (`heading`, e.g. the data set), the metric and number of
+/// runs, and how many diverged (not drawn).
+fn repeated_title(heading: &str, metric: &str, groups: &[(String, Vec<f64>)]) -> String {
     let runs = groups.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
     let diverged: usize = groups
         .iter()
         .map(|(_, v)| v.iter().filter(|x| !x.is_finite()).count())
         .sum();
-    let mut title = format!("Repeated evaluation: test {metric} over {runs} runs");
+    let mut title = format!("{heading}: test {metric} over {runs} runs");
     if diverged > 0 {
         title.push_str(&format!(" ({diverged} diverged, not shown)"));
     }
@@ -70,11 +71,12 @@ fn repeated_title(metric: &str, groups: &[(String, Vec<f64>)]) -> String {
 
 fn draw_repeated<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
+    heading: &str,
     metric: &str,
     groups: &[(String, Vec<f64>)],
 ) -> Drawn<DB> {
     root.fill(&WHITE)?;
-    let title = repeated_title(metric, groups);
+    let title = repeated_title(heading, metric, groups);
     let n = groups.len();
     let y_axis = Axis::linear(groups.iter().map(|(_, v)| v.as_slice()), 8);
     let names: Vec<&str> = groups.iter().map(|(name, _)| name.as_str()).collect();
@@ -143,7 +145,8 @@ fn draw_repeated<DB: DrawingBackend>(
 }
 
 /// Draws a box plot with the individual points (a strip plot) of each group's per-run scores,
-/// e.g. the test accuracy of each seed for several losses, into a PNG at `path`.
+/// e.g. the test accuracy of each seed for several losses, into a PNG at `path`, titled
+/// `heading` (the data set or experiment) with the metric and the number of runs.
 ///
 /// Boxes span the quartiles with the median as a thick line; whiskers reach the furthest run
 /// within 1.5 interquartile ranges. `metric` names the y axis. Non-finite scores (diverged runs)
@@ -153,11 +156,12 @@ fn draw_repeated<DB: DrawingBackend>(
 /// use tapegrad::report::plot_repeated;
 /// let groups = vec![("cce".to_string(), vec![0.81, 0.82, 0.83]),
 ///                   ("kld".to_string(), vec![0.80, 0.82, 0.815])];
-/// plot_repeated("repeated.png", "accuracy", &groups)?;
+/// plot_repeated("repeated.png", "blobs", "accuracy", &groups)?;
 /// # Ok::<(), tapegrad::report::ReportError>(())
 /// ```
 pub fn plot_repeated(
     path: impl AsRef<Path>,
+    heading: &str,
     metric: &str,
     groups: &[(String, Vec<f64>)],
 ) -> Result<(), ReportError> {
@@ -168,7 +172,7 @@ pub fn plot_repeated(
         });
     }
     render_png(path.as_ref(), REPEATED_SIZE, |root| {
-        draw_repeated(root, metric, groups)
+        draw_repeated(root, heading, metric, groups)
     })
 }
 
@@ -185,17 +189,17 @@ mod tests {
             ("kld".to_string(), vec![0.8, f64::NAN, 0.82, f64::INFINITY]),
         ];
         let buf = render(REPEATED_SIZE, |root| {
-            draw_repeated(root, "accuracy", &groups)
+            draw_repeated(root, "Repeated evaluation", "accuracy", &groups)
         });
         for colour in &PALETTE[..3] {
             assert!(count(&buf, *colour) > 40, "{colour:?}");
         }
         assert_eq!(
-            repeated_title("accuracy", &groups),
+            repeated_title("Repeated evaluation", "accuracy", &groups),
             "Repeated evaluation: test accuracy over 4 runs (2 diverged, not shown)"
         );
         assert_eq!(
-            repeated_title("accuracy", &groups[..1]),
+            repeated_title("Repeated evaluation", "accuracy", &groups[..1]),
             "Repeated evaluation: test accuracy over 4 runs"
         );
     }

@@ -244,7 +244,7 @@ pub fn write_section(dir: &Path, s: &CompareSection, plots: bool) -> Result<Stri
             s.losses.iter().map(|l| (l.name.clone(), l.test.iter().copied().filter(|v| v.is_finite()).collect())).collect();
         if groups.iter().all(|(_, v)| !v.is_empty()) && s.losses.iter().any(|l| l.test.len() > 1) {
             let file = format!("{}_boxplot.png", s.name);
-            draw_atomic(&plot_dir.join(&file), |p| plot_repeated(p, &s.metric, &groups))?;
+            draw_atomic(&plot_dir.join(&file), |p| plot_repeated(p, &s.name, &s.metric, &groups))?;
             let _ = writeln!(md, "\n![test {} over repeats, per loss](plots/{file})\n", s.metric);
         }
         for l in &s.losses {

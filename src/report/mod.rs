@@ -464,7 +464,7 @@ pub fn write_report(
                 .iter()
                 .find(|r| r.repeats() > 1)
                 .map_or("metric", |r| r.metric.as_str());
-            plot_repeated(plot_dir.join("repeated.png"), metric, &repeated)?;
+            plot_repeated(plot_dir.join("repeated.png"), "Repeated evaluation", metric, &repeated)?;
             figures.repeated = Some("plots/repeated.png".to_string());
         }
         paths.figures = figures
