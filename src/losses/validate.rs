@@ -11,6 +11,14 @@ impl Loss {
     /// [`LossInfo::inputs`](super::LossInfo::inputs)), other targets must have `output_width` columns, hinge targets must lie in
     /// {-1, 0, 1}, binary cross-entropy targets in [0, 1], and no target may be NaN or infinite.
     pub fn validate<T: Float>(&self, y_true: &Tensor<T>, output_width: usize) -> Result<(), LossError> {
+        self.validate_output(y_true, &[output_width])
+    }
+
+    /// As [`validate`](Self::validate) for a model whose samples have output shape
+    /// `output_shape` (without the batch axis): `ctc` needs it to be `(T, C)` (a sequence of class
+    /// scores) and its targets to be label ids below `C`, one row of `S` per sample (0 pads).
+    pub fn validate_output<T: Float>(&self, y_true: &Tensor<T>, output_shape: &[usize]) -> Result<(), LossError> {
+        let output_width: usize = output_shape.iter().product();
         let name = self.info().name;
         let err = |msg: String| Err(LossError(format!("{name}: {msg}")));
         let shape = y_true.shape();
@@ -22,10 +30,23 @@ impl Loss {
             return err("the model output has no columns".into());
         }
         match self.info().kind {
+            LossKind::Ctc if output_shape.len() == 2 => {
+                let classes = output_shape[1];
+                if shape.len() != 2 {
+                    return err(format!("targets must be label rows of shape (N, S), got {shape:?}"));
+                }
+                if let Some(i) = data.iter().position(|v| v.to_f64().fract() != 0.0 || v.to_f64() < 0.0 || v.to_f64() >= classes as f64) {
+                    return err(format!(
+                        "target {} at element {i} is not a label id in 0..{classes} (0 pads; the model outputs {classes} classes per frame)",
+                        data[i]
+                    ));
+                }
+                return Ok(());
+            }
             LossKind::Ctc | LossKind::CtcLoss => {
                 return err(format!(
-                    "needs (N, T, C) predictions (time first for ctc_loss); a model with a 2-D output of \
-                     {output_width} columns cannot feed it"
+                    "needs (N, T, C) predictions (time first for ctc_loss, which fit cannot give; use ctc); \
+                     a model whose samples have output shape {output_shape:?} cannot feed it"
                 ))
             }
             LossKind::SparseCategoricalCrossentropy

@@ -82,7 +82,7 @@ fn check_data<T: Float>(
         return Err(TrainError::NonFinite { what: y_name, row, col });
     }
     if let LossFn::Registry(l) = loss {
-        l.validate(y, net.output_width())?;
+        l.validate_output(y, net.output_shape())?;
     }
     // Class ids as a vector: the registry's sparse loss, or a custom loss of a wider output.
     let custom = matches!(loss, LossFn::Custom { .. });

@@ -11,6 +11,7 @@ mod layer_options;
 mod training;
 mod fit_weights;
 mod fit_callbacks;
+mod fit_ctc;
 mod fit_resume;
 mod keras_callbacks;
 mod keras_fit;
