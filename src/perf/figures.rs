@@ -190,13 +190,20 @@ pub fn big_mlp(batch: usize, seed: u64) -> (Model<f32>, Tensor<f32>, Tensor<f32>
         seed,
     );
     let model = net.compile(LossFn::named("categorical_crossentropy").expect("registry loss"), Sgd::new(0.01), &[]);
+    let (x, y) = random_batch(batch, d, c, seed);
+    (model, x, y)
+}
+
+/// A batch of `batch` rows of `d` uniform inputs in [0, 1) and one-hot targets of `c` classes,
+/// drawn from `seed`.
+pub(crate) fn random_batch(batch: usize, d: usize, c: usize, seed: u64) -> (Tensor<f32>, Tensor<f32>) {
     let mut rng = StdRng::seed_from_u64(seed);
     let x = Tensor::uniform(&[batch, d], 0.0, 1.0, &mut rng);
     let mut y = vec![0.0f32; batch * c];
     for row in y.chunks_exact_mut(c) {
         row[rng.gen_range(0..c)] = 1.0;
     }
-    (model, x, Tensor::from_vec(y, &[batch, c]))
+    (x, Tensor::from_vec(y, &[batch, c]))
 }
 
 /// The matrix products of one step of an MLP, run straight through matrixmultiply's `sgemm` on

@@ -8,7 +8,6 @@ use crate::nn::{Activation, BatchNormalization, Dense, Dropout, Sequential};
 use crate::optim::Sgd;
 use crate::tensor::Tensor;
 use crate::train::{LossFn, Model};
-use rand::{rngs::StdRng, Rng, SeedableRng};
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -43,13 +42,8 @@ pub fn bn_dropout_mlp(batch: usize, seed: u64, with_layers: bool) -> (Model<f32>
     let net = Sequential::<f32>::with_seed(d, layers, seed);
     let mut model = net.compile(LossFn::named("categorical_crossentropy").expect("registry loss"), Sgd::new(0.01), &[]);
     model.set_seed(seed);
-    let mut rng = StdRng::seed_from_u64(seed);
-    let x = Tensor::uniform(&[batch, d], 0.0, 1.0, &mut rng);
-    let mut y = vec![0.0f32; batch * c];
-    for row in y.chunks_exact_mut(c) {
-        row[rng.gen_range(0..c)] = 1.0;
-    }
-    (model, x, Tensor::from_vec(y, &[batch, c]))
+    let (x, y) = super::figures::random_batch(batch, d, c, seed);
+    (model, x, y)
 }
 
 /// Median seconds of one training step `(with BatchNormalization and Dropout, without)` on a

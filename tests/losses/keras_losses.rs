@@ -5,40 +5,12 @@
 
 use serde_json::Value;
 use tapegrad::losses::Loss;
-use tapegrad::{Tape, Tensor};
+use tapegrad::Tape;
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/keras_losses.json");
 
-/// A nested JSON array of numbers as a tensor (any rank).
-fn tensor(v: &Value, what: &str) -> Tensor<f64> {
-    fn walk(v: &Value, depth: usize, shape: &mut Vec<usize>, data: &mut Vec<f64>, what: &str) {
-        match v {
-            Value::Array(items) => {
-                if shape.len() == depth {
-                    shape.push(items.len());
-                } else {
-                    assert_eq!(shape[depth], items.len(), "{what}: ragged array at depth {depth}");
-                }
-                items.iter().for_each(|x| walk(x, depth + 1, shape, data, what));
-            }
-            Value::Number(n) => data.push(n.as_f64().unwrap()),
-            other => panic!("{what}: expected a number, got {other}"),
-        }
-    }
-    let (mut shape, mut data) = (Vec::new(), Vec::new());
-    walk(v, 0, &mut shape, &mut data, what);
-    Tensor::from_vec(data, &shape)
-}
+use crate::fixture::{arg_text, tensor};
 
-/// A JSON arg value as the text `LossOptions::set` parses.
-fn arg_text(v: &Value) -> String {
-    match v {
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => s.clone(),
-        other => panic!("unsupported arg value {other}"),
-    }
-}
 
 #[test]
 fn every_fixture_case_matches_keras() {

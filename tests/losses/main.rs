@@ -2,6 +2,7 @@
 //!
 //! One test crate of a few (see README.md, "Tests"): each file here is a module.
 
+mod fixture;
 mod keras_losses;
 mod more_losses;
 mod loss_edges;
