@@ -36,3 +36,14 @@ pub fn bench(json: Option<&std::path::Path>, quick: bool) -> Result<(), String> 
     }
     Ok(())
 }
+
+/// Creates the folder a file given by `flag` (`--save`, `--out`) goes into, as `--out DIR` creates
+/// its folder; an error names the flag, the file and the folder.
+pub fn ensure_parent(path: &std::path::Path, flag: &str) -> Result<(), String> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)
+            .map_err(|e| format!("{flag} {}: cannot create the folder {}: {e}", path.display(), dir.display())),
+        _ => Ok(()),
+    }
+}
+

@@ -196,7 +196,8 @@ pub fn predict(model_path: &Path, csv: &Path, features: &[String], out: Option<&
     };
     match out {
         Some(path) => {
-            write_atomic(path, text.as_bytes()).map_err(|e| e.to_string())?;
+            super::ensure_parent(path, "--out")?;
+            write_atomic(path, text.as_bytes()).map_err(|e| format!("--out {}: {e}", path.display()))?;
             println!("wrote {} predictions to {}", text.lines().count().saturating_sub(1).max(1), path.display());
         }
         None => print!("{text}"),

@@ -328,7 +328,8 @@ fn save(path: &Path, run: &Run, loss: &LossSpec, pre: &Preprocessing, seed: u64)
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    save_model(path, run.model.net(), &meta).map_err(|e| e.to_string())
+    super::ensure_parent(path, "--save")?;
+    save_model(path, run.model.net(), &meta).map_err(|e| format!("--save {}: {e}", path.display()))
 }
 
 /// `tapegrad compare`.

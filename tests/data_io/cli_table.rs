@@ -234,3 +234,19 @@ fn help_lists_the_table_commands() {
     let (ok, out, _) = tapegrad(&["predict", "--help"]);
     assert!(ok && out.contains("--out") && out.contains("--allow-nonfinite"), "{out}");
 }
+
+#[test]
+fn save_and_predict_out_create_their_folders() {
+    let d = temp_dir("folders");
+    let model = d.join("models/wine/model.safetensors");
+    let pred = d.join("predictions/wine.csv");
+    let report = d.join("report").display().to_string();
+    let (ok, out, err) = tapegrad(&["fit", "--dataset", "wine", "--epochs", "2", "--no-plots", "--out", &report, "--save", &model.display().to_string()]);
+    assert!(ok, "{out}\n{err}");
+    assert!(model.is_file(), "{model:?} was not written");
+    let wine = concat!(env!("CARGO_MANIFEST_DIR"), "/data/wine.csv");
+    let (ok, out, err) = tapegrad(&["predict", "--model", &model.display().to_string(), "--csv", wine, "--out", &pred.display().to_string()]);
+    assert!(ok, "{out}\n{err}");
+    let text = std::fs::read_to_string(&pred).unwrap();
+    assert_eq!(text.lines().count(), 179, "a header and one row per wine");
+}
