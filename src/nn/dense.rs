@@ -165,10 +165,11 @@ impl<T: Float> Layer<T> for Dense {
     #[track_caller]
     fn forward<'t>(&self, x: Var<'t, T>, ctx: &mut Ctx<'_, 't, T>) -> Var<'t, T> {
         let kernel = self.kernel.expect("Dense::forward: the layer is not built");
-        let mut z = x.matmul(ctx.param(kernel));
-        if let Some(b) = self.bias {
-            z = z + ctx.param(b);
-        }
+        // `x W + b` as one recorded op (the bias rows written first, the product added onto them).
+        let z = match self.bias {
+            Some(b) => ctx.param(b).addmm(x, ctx.param(kernel)),
+            None => x.matmul(ctx.param(kernel)),
+        };
         let out = self.activation.apply(z);
         if let Some(r) = &self.activity_regularizer {
             // Keras 3 divides an activity penalty by the batch size.

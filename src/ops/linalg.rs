@@ -2,7 +2,9 @@
 //! rules read transposed operands through strides, never copying them: `dA = G Bᵀ` and
 //! `dB = Aᵀ G`, accumulated straight into the gradient buffers.
 //!
-//! Two op units: `Matmul`, the 2-D product on the training step's hot path, and `BatchMatmul`, a
+//! Three op units: `Matmul`, the 2-D product; `Addmm`, a bias row plus a 2-D product (a dense
+//! layer's `x W + b` as one node: the bias is written first and the product added onto it, saving
+//! the separate addition's passes over the output and its gradient); and `BatchMatmul`, a
 //! GEMM per batch element with the batch dimensions broadcast (each operand's batch element read
 //! at its broadcast offset; the backward GEMMs add into it, which sums the gradient over the
 //! broadcast batch dimensions). 1-D operands are reshaped around them.
@@ -76,6 +78,41 @@ impl<'t, T: Float> Var<'t, T> {
         let rg = self.requires_grad() || other.requires_grad();
         self.tape().record(Op::Matmul(a, b), smallvec::smallvec![m, n], rg, |f, out| {
             gemm(m, k, n, f.x(a), (k, 1), f.x(b), (n, 1), T::ZERO, out);
+        })
+    }
+
+    /// `self + a @ b` for a bias `self` of shape `(n,)`, `a` of shape `(m, k)` and `b` of shape
+    /// `(k, n)`: PyTorch's `bias.addmm(a, b)`, a dense layer's `x W + b` recorded as one op. Any
+    /// other shapes are `self + a.matmul(b)` with broadcasting.
+    ///
+    /// ```
+    /// use tapegrad::Tape;
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.leaf(&[2, 2], &[1.0, 2.0, 3.0, 4.0], true);
+    /// let w = tape.leaf(&[2, 1], &[1.0, 1.0], true);
+    /// let b = tape.leaf(&[1], &[0.5], true);
+    /// let y = b.addmm(x, w);
+    /// assert_eq!(y.value().data(), &[3.5, 7.5]);
+    /// let g = y.sum().backward();
+    /// assert_eq!((&g[b], &g[w]), (&[2.0][..], &[4.0, 6.0][..]));
+    /// ```
+    #[track_caller]
+    pub fn addmm(self, a: Var<'t, T>, b: Var<'t, T>) -> Var<'t, T> {
+        self.same_tape(&a, "addmm");
+        let (sc, sa, sb) = (self.shape(), a.shape(), b.shape());
+        if sa.len() != 2 || sb.len() != 2 || sc.len() != 1 || sc[0] != sb[1] {
+            return self + a.matmul(b);
+        }
+        if sa[1] != sb[0] {
+            incompatible(&sa, &sb);
+        }
+        let (m, k, n) = (sa[0], sa[1], sb[1]);
+        let (c, ai, bi) = (self.id(), a.id(), b.id());
+        let rg = self.requires_grad() || a.requires_grad() || b.requires_grad();
+        self.tape().record(Op::Addmm { bias: c, a: ai, b: bi }, smallvec::smallvec![m, n], rg, |f, out| {
+            let bias = f.x(c);
+            out.chunks_exact_mut(n).for_each(|row| row.copy_from_slice(bias));
+            gemm(m, k, n, f.x(ai), (k, 1), f.x(bi), (n, 1), T::ONE, out);
         })
     }
 
@@ -182,6 +219,40 @@ pub(crate) fn jvp_matmul<T: Float>(a: u32, b: u32, j: &Jvp<'_, T>, d: usize, out
     }
     if j.has(b) {
         gemm(m, k, n, j.x(a), (k, 1), j.t(b, d), (n, 1), beta, out);
+    }
+}
+
+/// addmm, reverse sweep: `dbias += column sums of G`, then matmul's rule for `a` and `b`.
+pub(crate) fn vjp_addmm<T: Float>(bias: u32, a: u32, b: u32, bk: &mut Back<'_, T>) {
+    if bk.wants(bias) {
+        let g = bk.g;
+        let n = bk.shape_of(b)[1];
+        let gb = bk.grad(bias);
+        for row in g.chunks_exact(n) {
+            gb.iter_mut().zip(row).for_each(|(s, &v)| *s += v);
+        }
+    }
+    vjp_matmul(a, b, bk);
+}
+
+/// addmm, recorded rule: `dbias = sum over rows of G`, then matmul's.
+pub(crate) fn vjp_recorded_addmm<'t, T: Float>(bias: Var<'t, T>, a: Var<'t, T>, b: Var<'t, T>, g: Var<'t, T>, out: &mut Contribs<'t, T>) {
+    out.push((bias.id(), g.sum_axis(0, false)));
+    vjp_recorded_matmul(a, b, g, out);
+}
+
+/// addmm, forward mode: `t(bias + AB) = t_bias (each row) + tA B + A tB`.
+pub(crate) fn jvp_addmm<T: Float>(bias: u32, a: u32, b: u32, j: &Jvp<'_, T>, d: usize, out: &mut [T]) {
+    if j.has(a) || j.has(b) {
+        jvp_matmul(a, b, j, d, out);
+    } else {
+        out.fill(T::ZERO);
+    }
+    if j.has(bias) {
+        let tb = j.t(bias, d);
+        for row in out.chunks_exact_mut(tb.len()) {
+            row.iter_mut().zip(tb).for_each(|(o, &t)| *o += t);
+        }
     }
 }
 

@@ -80,6 +80,15 @@ pub(crate) enum Op<T: Float> {
     Softmax { x: u32, axis: u32 },
     LogSoftmax { x: u32, axis: u32 },
     Matmul(u32, u32),
+    /// `bias + a @ b` with a bias row (see [`Var::addmm`]).
+    Addmm {
+        /// The bias row `(n,)`.
+        bias: u32,
+        /// The left operand `(m, k)`.
+        a: u32,
+        /// The right operand `(k, n)`.
+        b: u32,
+    },
     /// `torch.matmul` of operands `[..., m, k]` and `[..., k, n]` with broadcast batch dimensions.
     BatchMatmul(u32, u32),
     Transpose(u32),
@@ -122,6 +131,7 @@ impl<T: Float> Op<T> {
             Op::Softmax { .. } => "softmax",
             Op::LogSoftmax { .. } => "log_softmax",
             Op::Matmul(..) | Op::BatchMatmul(..) => "matmul",
+            Op::Addmm { .. } => "addmm",
             Op::Transpose(_) => "transpose",
             Op::Reshape(_) => "reshape",
             Op::BroadcastTo(_) => "broadcast_to",
@@ -165,6 +175,7 @@ impl<T: Float> Op<T> {
             Op::Conv { a, b, bias, .. } => smallvec![a, b, bias],
             Op::Binary(_, a, b) | Op::Compare(_, a, b) | Op::Matmul(a, b) | Op::BatchMatmul(a, b) | Op::Scan { a, u: b, .. } => smallvec![a, b],
             Op::Where { mask, a, b } => smallvec![mask, a, b],
+            Op::Addmm { bias, a, b } => smallvec![bias, a, b],
             Op::Concat { start, len, .. } | Op::Custom { start, len, .. } => {
                 aux[start as usize..(start + len) as usize].iter().map(|&i| i as u32).collect()
             }
@@ -186,6 +197,7 @@ pub(crate) fn vjp<T: Float>(op: &Op<T>, b: &mut Back<'_, T>) {
         Op::Softmax { x, axis } => softmax::vjp_softmax(x, axis, b),
         Op::LogSoftmax { x, axis } => softmax::vjp_log_softmax(x, axis, b),
         Op::Matmul(l, r) => linalg::vjp_matmul(l, r, b),
+        Op::Addmm { bias, a, b: r } => linalg::vjp_addmm(bias, a, r, b),
         Op::BatchMatmul(l, r) => linalg::vjp_batch_matmul(l, r, b),
         Op::Transpose(x) => linalg::vjp_transpose(x, b),
         Op::Reshape(x) => shape::vjp_reshape(x, b),
@@ -218,6 +230,7 @@ pub(crate) fn vjp_recorded<'t, T: Float>(op: Op<T>, y: Var<'t, T>, g: Var<'t, T>
         Op::Softmax { x, axis } => softmax::vjp_recorded_softmax(v(x), axis, y, g, &mut out),
         Op::LogSoftmax { x, axis } => softmax::vjp_recorded_log_softmax(v(x), axis, y, g, &mut out),
         Op::Matmul(a, b) => linalg::vjp_recorded_matmul(v(a), v(b), g, &mut out),
+        Op::Addmm { bias, a, b } => linalg::vjp_recorded_addmm(v(bias), v(a), v(b), g, &mut out),
         Op::BatchMatmul(a, b) => linalg::vjp_recorded_batch_matmul(v(a), v(b), g, &mut out),
         Op::Transpose(x) => linalg::vjp_recorded_transpose(v(x), g, &mut out),
         Op::Reshape(x) => shape::vjp_recorded_reshape(v(x), g, &mut out),
@@ -252,6 +265,7 @@ pub(crate) fn jvp<T: Float>(op: &Op<T>, j: &Jvp<'_, T>, d: usize, out: &mut [T])
         Op::Softmax { x, axis } => softmax::jvp_softmax(x, axis, j, d, out),
         Op::LogSoftmax { x, axis } => softmax::jvp_log_softmax(x, axis, j, d, out),
         Op::Matmul(a, b) => linalg::jvp_matmul(a, b, j, d, out),
+        Op::Addmm { bias, a, b } => linalg::jvp_addmm(bias, a, b, j, d, out),
         Op::BatchMatmul(a, b) => linalg::jvp_batch_matmul(a, b, j, d, out),
         Op::Transpose(x) => linalg::jvp_transpose(x, j, d, out),
         Op::Reshape(x) => shape::jvp_reshape(x, j, d, out),

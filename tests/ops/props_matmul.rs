@@ -93,6 +93,45 @@ proptest! {
     }
 }
 
+/// A bias row, `a` and `b` for `addmm`, sizes 1 to 4 (1 is the broadcasting edge of the row).
+fn addmm_case() -> impl Strategy<Value = (Tensor<f64>, Tensor<f64>, Tensor<f64>)> {
+    (1usize..=4, 1usize..=4, 1usize..=4)
+        .prop_flat_map(|(m, k, n)| (values(vec![n], -2.0, 2.0), values(vec![m, k], -2.0, 2.0), values(vec![k, n], -2.0, 2.0)))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+    /// `bias.addmm(a, b)` is `a b + bias` in every row: value by hand, gradients of all three
+    /// operands (reverse and forward mode, through `check`) and second order.
+    #[test]
+    fn addmm_is_a_bias_row_plus_the_product((c, a, b) in addmm_case()) {
+        let prod = matmul_by_hand(&a, &b);
+        let n = c.len();
+        let want = Tensor::from_vec(prod.data().iter().enumerate().map(|(i, v)| v + c.data()[i % n]).collect(), prod.shape());
+        check(|v| v[0].addmm(v[1], v[2]), &[c.clone(), a.clone(), b.clone()], &want)?;
+        gradgradcheck(|v| probe(v[0].addmm(v[1], v[2])), &[c, a, b]).map_err(fail)?;
+    }
+}
+
+/// Shapes `addmm` does not fuse (a full bias, a batch) fall back to `bias + a.matmul(b)`.
+#[test]
+fn addmm_falls_back_to_broadcasting_for_other_shapes() {
+    let t = |shape: &[usize], s: usize| {
+        let n: usize = shape.iter().product();
+        Tensor::from_vec((0..n).map(|i| ((i * s % 7) as f64 - 3.0) * 0.2).collect(), shape)
+    };
+    for (sc, sa, sb) in [(vec![2, 3], vec![2, 4], vec![4, 3]), (vec![3], vec![2, 2, 4], vec![4, 3]), (vec![1, 3], vec![2, 4], vec![4, 3])] {
+        let (c, a, b) = (t(&sc, 3), t(&sa, 5), t(&sb, 2));
+        let tape = Tape::<f64>::new();
+        let (vc, va, vb) = (tape.var(c), tape.var(a), tape.var(b));
+        let fused = vc.addmm(va, vb).value();
+        let plain = (vc + va.matmul(vb)).value();
+        assert_eq!(fused.shape(), plain.shape());
+        assert_eq!(fused.data(), plain.data());
+    }
+}
+
 /// Batches large enough for the GEMM kernel (above its small-size loop), both lowerings: a batch
 /// times one matrix (one GEMM over the folded rows) and a broadcast batch times a batch.
 #[test]
