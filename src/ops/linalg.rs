@@ -99,6 +99,7 @@ impl<'t, T: Float> Var<'t, T> {
     #[track_caller]
     pub fn addmm(self, a: Var<'t, T>, b: Var<'t, T>) -> Var<'t, T> {
         self.same_tape(&a, "addmm");
+        self.same_tape(&b, "addmm");
         let (sc, sa, sb) = (self.shape(), a.shape(), b.shape());
         if sa.len() != 2 || sb.len() != 2 || sc.len() != 1 || sc[0] != sb[1] {
             return self + a.matmul(b);

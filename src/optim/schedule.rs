@@ -246,10 +246,7 @@ impl ExponentialDecay {
     }
     fn compute<R: Real>(&self, step: u64) -> f64 {
         let lr0 = R::of(self.initial_learning_rate);
-        let mut p = R::of(step as f64) / R::of(self.decay_steps as f64);
-        if self.staircase {
-            p = p.floor();
-        }
+        let p = periods::<R>(step, self.decay_steps, self.staircase);
         (lr0 * R::of(self.decay_rate).powf(p)).get()
     }
 }
@@ -407,10 +404,7 @@ impl InverseTimeDecay {
     }
     fn compute<R: Real>(&self, step: u64) -> f64 {
         let lr0 = R::of(self.initial_learning_rate);
-        let mut p = R::of(step as f64) / R::of(self.decay_steps as f64);
-        if self.staircase {
-            p = p.floor();
-        }
+        let p = periods::<R>(step, self.decay_steps, self.staircase);
         (lr0 / (R::of(1.0) + R::of(self.decay_rate) * p)).get()
     }
 }
@@ -420,6 +414,17 @@ schedule_impl!(InverseTimeDecay, "InverseTimeDecay", |s| serde_json::json!({
 
 /// `(1 - alpha) * 0.5 * (1 + cos(pi * fraction)) + alpha`, times `from`, in `R` as Keras does; the
 /// factor `1 - alpha` is a Python float (double) in Keras, so it is rounded once.
+/// `step / decay_steps` in the schedule's precision, floored with `staircase`: the exponent of
+/// `ExponentialDecay` and the divisor's term of `InverseTimeDecay`.
+fn periods<R: Real>(step: u64, decay_steps: u64, staircase: bool) -> R {
+    let p = R::of(step as f64) / R::of(decay_steps as f64);
+    if staircase {
+        p.floor()
+    } else {
+        p
+    }
+}
+
 fn cosine<R: Real>(step: R, decay_steps: R, from: R, alpha: f64) -> R {
     let fraction = step / decay_steps;
     let pi = R::of(std::f64::consts::PI);

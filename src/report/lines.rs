@@ -6,7 +6,7 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use super::plots::{render_png, y_label_width, FONT, PALETTE};
+use super::plots::{draw_mesh, render_png, y_label_width, FONT, PALETTE};
 use super::ticks::Axis;
 use super::ReportError;
 
@@ -37,16 +37,7 @@ pub fn plot_lines(path: impl AsRef<Path>, title: &str, x_label: &str, y_label: &
             .x_label_area_size(44)
             .y_label_area_size(y_label_width(&y_axis))
             .build_cartesian_2d(x_axis.clone(), y_axis.clone())?;
-        chart
-            .configure_mesh()
-            .x_desc(x_label)
-            .y_desc(y_label)
-            .x_label_formatter(&|v: &f64| x_axis.label(*v))
-            .y_label_formatter(&|v: &f64| y_axis.label(*v))
-            .label_style((FONT, 14))
-            .axis_desc_style((FONT, 15))
-            .bold_line_style(BLACK.mix(0.12))
-            .draw()?;
+        draw_mesh(&mut chart, (&x_axis, x_label), (&y_axis, y_label))?;
         for (i, (name, points)) in series.iter().enumerate() {
             let colour = PALETTE[i % PALETTE.len()];
             let pts: Vec<(f64, f64)> = points.iter().filter(finite).copied().collect();

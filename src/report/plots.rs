@@ -96,6 +96,24 @@ pub(super) fn y_label_width(axis: &Axis) -> u32 {
     (axis.widest_label() as u32 * TICK_CHAR_WIDTH + 44).max(56)
 }
 
+/// The grid, tick labels and axis descriptions every chart of the report draws the same way.
+pub(super) fn draw_mesh<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<Axis, Axis>>,
+    (x_axis, x_desc): (&Axis, &str),
+    (y_axis, y_desc): (&Axis, &str),
+) -> Drawn<DB> {
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .x_label_formatter(&|v: &f64| x_axis.label(*v))
+        .y_label_formatter(&|v: &f64| y_axis.label(*v))
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 15))
+        .bold_line_style(BLACK.mix(0.12))
+        .draw()
+}
+
 /// One line or marker series of a legend.
 #[derive(Clone, Copy)]
 enum Marker {
@@ -217,16 +235,7 @@ fn draw_panel<DB: DrawingBackend>(
         .x_label_area_size(40)
         .y_label_area_size(y_width)
         .build_cartesian_2d(x_axis.clone(), y_axis.clone())?;
-    chart
-        .configure_mesh()
-        .x_desc("epoch")
-        .x_label_formatter(&|v: &f64| x_axis.label(*v))
-        .y_desc(y_desc)
-        .y_label_formatter(&|v: &f64| y_axis.label(*v))
-        .label_style((FONT, 14))
-        .axis_desc_style((FONT, 15))
-        .bold_line_style(BLACK.mix(0.12))
-        .draw()?;
+    draw_mesh(&mut chart, (&x_axis, "epoch"), (y_axis, &y_desc))?;
     for (series, colour) in [(train, TRAIN), (test, TEST)] {
         for segment in epoch_segments(series, y_axis) {
             if let [only] = segment[..] {
@@ -372,16 +381,7 @@ fn draw_scatter<DB: DrawingBackend>(
         .x_label_area_size(40)
         .y_label_area_size(y_label_width(&y_axis))
         .build_cartesian_2d(x_axis.clone(), y_axis.clone())?;
-    chart
-        .configure_mesh()
-        .x_desc("X[:, 0]")
-        .y_desc("X[:, 1]")
-        .x_label_formatter(&|v: &f64| x_axis.label(*v))
-        .y_label_formatter(&|v: &f64| y_axis.label(*v))
-        .label_style((FONT, 14))
-        .axis_desc_style((FONT, 15))
-        .bold_line_style(BLACK.mix(0.12))
-        .draw()?;
+    draw_mesh(&mut chart, (&x_axis, "X[:, 0]"), (&y_axis, "X[:, 1]"))?;
     for class in 0..classes {
         let colour = PALETTE[class % PALETTE.len()];
         let members = points
