@@ -1,31 +1,19 @@
 //! Bad arguments to convolution and pooling: each panic names the op, the argument and the shapes,
 //! and its location (through `#[track_caller]`) is the caller's line in this file.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use tapegrad::{ConvOptions, Padding, PoolOptions, Tape, Tensor};
 
-/// Runs `f`, which must panic, and returns its message and line (a hook captures the location).
+/// Runs `f`, which must panic, and returns its message and line (0 unless the panic points into
+/// this file).
 fn catch(f: impl FnOnce()) -> (String, u32) {
-    use std::sync::{Arc, Mutex};
-    let seen: Arc<Mutex<Option<(String, u32)>>> = Arc::default();
-    let s = seen.clone();
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let msg = info.payload().downcast_ref::<String>().cloned().unwrap_or_default();
-        let at = info.location().filter(|l| l.file().ends_with("conv_errors.rs")).map_or(0, |l| l.line());
-        *s.lock().unwrap() = Some((msg, at));
-    }));
-    let result = catch_unwind(AssertUnwindSafe(f));
-    std::panic::set_hook(previous);
-    assert!(result.is_err(), "expected a panic");
-    let got = seen.lock().unwrap().take().expect("a panic message");
-    got
+    let (msg, file, line) = crate::panics::catch(f);
+    (msg, if file.ends_with("conv_errors.rs") { line } else { 0 })
 }
 
 /// A call that must panic, its line, and the parts its message must contain.
 type Case<'a> = (Box<dyn Fn() + 'a>, u32, &'static [&'static str]);
 
-/// One test (the panic hook is process-wide): every case in turn.
+/// Every case in turn.
 #[test]
 fn bad_arguments_name_op_argument_shapes_and_line() {
     let tape = Tape::<f64>::new();

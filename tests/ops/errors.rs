@@ -1,43 +1,11 @@
 //! Bad input: every panic names the op and the shapes involved, and its location (through
 //! `#[track_caller]`) is the caller's line in this file, never a line inside `src/`.
 //!
-//! A panic hook records each panic's message and location in a thread-local, so the tests can run
-//! in parallel. Each `expect_panic!` must stay on one line: the expected location is `line!()`.
+//! `crate::panics::catch` records each panic's message and location for the calling thread, so the
+//! tests can run in parallel. Each `expect_panic!` must stay on one line: the expected location is `line!()`.
 
-use std::cell::RefCell;
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Once;
+use crate::panics::catch;
 use tapegrad::{Tape, Tensor, Var};
-
-thread_local! {
-    static LAST: RefCell<Option<(String, String, u32)>> = const { RefCell::new(None) };
-}
-
-fn install_hook() {
-    static HOOK: Once = Once::new();
-    HOOK.call_once(|| {
-        std::panic::set_hook(Box::new(|info| {
-            let msg = if let Some(s) = info.payload().downcast_ref::<&str>() {
-                s.to_string()
-            } else if let Some(s) = info.payload().downcast_ref::<String>() {
-                s.clone()
-            } else {
-                String::from("<non-string panic>")
-            };
-            let (file, line) = info.location().map_or((String::new(), 0), |l| (l.file().to_string(), l.line()));
-            LAST.with(|c| *c.borrow_mut() = Some((msg, file, line)));
-        }));
-    });
-}
-
-/// Runs `f`, which must panic, and returns the panic's message, file and line.
-fn catch<R>(f: impl FnOnce() -> R) -> (String, String, u32) {
-    install_hook();
-    LAST.with(|c| *c.borrow_mut() = None);
-    let result = catch_unwind(AssertUnwindSafe(f));
-    assert!(result.is_err(), "expected a panic, but the call returned");
-    LAST.with(|c| c.borrow_mut().take()).expect("the panic hook saw no panic")
-}
 
 /// `expect_panic!(expression, "part", ...)`: the expression panics, at this line of this file, with
 /// a message containing every part.

@@ -2,6 +2,7 @@
 //!
 //! One test crate of a few (see README.md, "Tests"): each file here is a module.
 
+mod panics;
 mod props_support;
 mod props_activations;
 mod props_conv;
