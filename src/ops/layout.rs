@@ -55,15 +55,11 @@ impl<'t, T: Float> Var<'t, T> {
         self.reshape(&[n]).gather(0, &idx).reshape(&out)
     }
 
-    /// Axes `a` and `b` swapped (`torch.swapaxes`, PyTorch's `transpose(a, b)`; [`t`](Self::t)
-    /// is the 2-D case).
+    /// Axes `a` and `b` swapped (`torch.swapaxes`, NumPy's name for
+    /// [`transpose(a, b)`](Self::transpose)).
     #[track_caller]
     pub fn swapaxes(self, a: isize, b: isize) -> Var<'t, T> {
-        let r = self.shape().len();
-        let (a, b) = (axis_index("swapaxes", a, r), axis_index("swapaxes", b, r));
-        let mut order: Vec<usize> = (0..r).collect();
-        order.swap(a, b);
-        self.permute(&order)
+        self.transpose(a, b)
     }
 
     /// Axis `axis`, which must have size 1, removed (`torch.squeeze(x, axis)`).

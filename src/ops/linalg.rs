@@ -12,7 +12,7 @@
 use crate::ops::{Contribs, Op};
 use crate::tape::{Back, Jvp, Var};
 use crate::tensor::kernels::{for_each_broadcast, gemm};
-use crate::tensor::shape::{broadcast_shapes, Shape};
+use crate::tensor::shape::{broadcast_shapes, normalize_axis, Shape};
 use crate::tensor::Float;
 
 /// Panics with `matmul`'s shape error, at the caller's line.
@@ -176,11 +176,32 @@ impl<'t, T: Float> Var<'t, T> {
         })
     }
 
-    /// Same as [`t`](Self::t) (2-D). PyTorch's `transpose(a, b)` of any two axes is
-    /// [`swapaxes`](Self::swapaxes) (PyTorch's own alias of it).
+    /// Axes `a` and `b` swapped (PyTorch's `transpose(a, b)`; negative axes count from the end).
+    /// On a 2-D value `transpose(0, 1)` is [`t`](Self::t), one transpose op; in any other case a
+    /// [`permute`](Self::permute). The same as [`swapaxes`](Self::swapaxes) (NumPy's name).
+    ///
+    /// ```
+    /// use tapegrad::{Tape, Tensor};
+    /// let tape = Tape::<f64>::new();
+    /// let x = tape.var(Tensor::from_vec((0..24).map(f64::from).collect(), &[2, 3, 4]));
+    /// let y = x.transpose(0, -1);
+    /// assert_eq!(y.shape().as_slice(), &[4, 3, 2]);
+    /// assert_eq!(y.value().get(&[3, 1, 0]), x.value().get(&[0, 1, 3]));
+    /// ```
     #[track_caller]
-    pub fn transpose(self) -> Var<'t, T> {
-        self.t()
+    pub fn transpose(self, a: isize, b: isize) -> Var<'t, T> {
+        let shape = self.shape();
+        let r = shape.len();
+        let (Some(a), Some(b)) = (normalize_axis(a, r), normalize_axis(b, r)) else {
+            panic!("transpose: axes ({a}, {b}) are out of range for shape {:?}", &shape[..]);
+        };
+        if r == 2 && a != b {
+            self.t()
+        } else {
+            let mut order: Vec<usize> = (0..r).collect();
+            order.swap(a, b);
+            self.permute(&order)
+        }
     }
 }
 

@@ -151,10 +151,43 @@ impl<T: Float> Tensor<T> {
         Tensor { data, shape: smallvec::smallvec![c, r] }
     }
 
-    /// Same as [`t`](Self::t).
+    /// Axes `a` and `b` swapped (PyTorch's `transpose(a, b)`; negative axes count from the end),
+    /// copied into row-major order. `transpose(0, 1)` of a 2-D tensor is [`t`](Self::t).
+    ///
+    /// ```
+    /// use tapegrad::Tensor;
+    /// let x = Tensor::from_vec((0..6).map(f64::from).collect(), &[1, 2, 3]);
+    /// let y = x.transpose(-1, 0);
+    /// assert_eq!(y.shape(), &[3, 2, 1]);
+    /// assert_eq!(y.data(), &[0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
+    /// ```
     #[track_caller]
-    pub fn transpose(&self) -> Tensor<T> {
-        self.t()
+    pub fn transpose(&self, a: isize, b: isize) -> Tensor<T> {
+        let r = self.rank();
+        let (Some(a), Some(b)) = (normalize_axis(a, r), normalize_axis(b, r)) else {
+            panic!("Tensor::transpose: axes ({a}, {b}) are out of range for shape {:?}", &self.shape[..]);
+        };
+        let (a, b) = (a.min(b), a.max(b));
+        if a == b {
+            return self.clone();
+        }
+        // The value as [pre, A, mid, B, post] blocks; y[p, j, m, i, q] = x[p, i, m, j, q].
+        let size = |axes: std::ops::Range<usize>| self.shape[axes].iter().product::<usize>();
+        let (pre, na, mid, nb, post) = (size(0..a), self.shape[a], size(a + 1..b), self.shape[b], size(b + 1..r));
+        let mut data = Vec::with_capacity(self.data.len());
+        for p in 0..pre {
+            for j in 0..nb {
+                for m in 0..mid {
+                    for i in 0..na {
+                        let start = (((p * na + i) * mid + m) * nb + j) * post;
+                        data.extend_from_slice(&self.data[start..start + post]);
+                    }
+                }
+            }
+        }
+        let mut shape = self.shape.clone();
+        shape.swap(a, b);
+        Tensor { data, shape }
     }
 
     /// `self` with `f(x, c)` applied to every element (the scalar operators' shared loop).

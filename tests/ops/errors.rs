@@ -47,7 +47,7 @@ fn matmul_and_transpose_rank_and_size_errors() {
     let v = tape.var(t(&[3]));
     expect_panic!(v.matmul(a), "matmul", "[3]", "[2, 3]");
     expect_panic!(tape.var(t(&[2, 2, 2])).t(), "transpose", "[2, 2, 2]");
-    expect_panic!(v.transpose(), "transpose", "[3]");
+    expect_panic!(v.transpose(0, 1), "transpose", "[3]");
 }
 
 #[test]

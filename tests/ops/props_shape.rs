@@ -103,7 +103,8 @@ proptest! {
             }
         }
         check(|v| v[0].t(), std::slice::from_ref(&x), &want)?;
-        check(|v| v[0].transpose(), std::slice::from_ref(&x), &want)?;
+        check(|v| v[0].transpose(0, 1), std::slice::from_ref(&x), &want)?;
+        check(|v| v[0].transpose(-1, -2), std::slice::from_ref(&x), &want)?;
     }
 
     #[test]

@@ -153,7 +153,15 @@ fn tensor_matmul_and_transpose() {
     let b = Tensor::from_vec(vec![1.0, 0.0, -1.0, 2.0, 0.5, 1.0], &[3, 2]);
     assert_eq!(a.matmul(&b).data(), &[0.5, 7.0, 2.0, 16.0]);
     assert_eq!(a.t().data(), &[1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
-    assert_eq!(a.transpose().shape(), &[3, 2]);
+    assert_eq!(a.transpose(0, 1).shape(), &[3, 2]);
+    assert_eq!(a.transpose(1, 0).data(), a.t().data());
+    // Any two axes of a rank-4 tensor, against the element-wise definition.
+    let x = Tensor::from_vec((0..120).map(f64::from).collect(), &[2, 3, 4, 5]);
+    let y = x.transpose(1, -1);
+    assert_eq!(y.shape(), &[2, 5, 4, 3]);
+    for idx in [[0, 0, 0, 0], [1, 4, 3, 2], [1, 2, 1, 0], [0, 3, 2, 1]] {
+        assert_eq!(y.get(&idx), x.get(&[idx[0], idx[3], idx[2], idx[1]]));
+    }
     // Large enough for the GEMM kernel, in f32 and f64, against a plain triple loop.
     let mut rng = StdRng::seed_from_u64(3);
     let p = Tensor::uniform(&[33, 20], -1.0f64, 1.0, &mut rng);
