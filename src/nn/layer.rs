@@ -87,6 +87,16 @@ pub trait Layer<T: Float>: LayerClone<T> + fmt::Debug + Send {
         let _ = f;
     }
 
+    /// Checks the raw input data before `fit`, `evaluate` or `predict` record anything, for a
+    /// first layer that accepts less than any finite number (an [`Embedding`](super::Embedding)'s
+    /// integer ids). `x` is the whole input, row-major, `width` values per row; an `Err` names the
+    /// row, the column and the value, and the training call returns it as an error instead of
+    /// panicking mid-epoch. The default accepts everything.
+    fn check_input(&self, x: &[T], width: usize) -> Result<(), String> {
+        let _ = (x, width);
+        Ok(())
+    }
+
     /// The activation the layer's output ends in, if it is one of the named ones (used to pick
     /// the accuracy metric for `tanh` outputs, as the study does).
     fn output_activation(&self) -> Option<super::Activation> {

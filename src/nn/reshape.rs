@@ -160,6 +160,18 @@ impl Embedding {
     }
 }
 
+impl Embedding {
+    /// `v` as a row index of the table: an integer in `0..input_dim`.
+    fn id<T: Float>(&self, v: T) -> Option<usize> {
+        let f = v.to_f64();
+        (f >= 0.0 && f.fract() == 0.0 && f < self.input_dim as f64).then_some(f as usize)
+    }
+
+    fn bad_id<T: Float>(&self, v: T) -> String {
+        format!("Embedding: input ids must be integers in 0..{} (input_dim), got {}", self.input_dim, v.to_f64())
+    }
+}
+
 impl<T: Float> Layer<T> for Embedding {
     fn class_name(&self) -> &'static str {
         "Embedding"
@@ -177,19 +189,18 @@ impl<T: Float> Layer<T> for Embedding {
         let table = ctx.param(self.embeddings.expect("Embedding::forward: the layer is not built"));
         let ids: Vec<usize> = x.with_data(|v| {
             v.iter()
-                .map(|&id| {
-                    let f = id.to_f64();
-                    if f >= 0.0 && f.fract() == 0.0 && f < self.input_dim as f64 {
-                        f as usize
-                    } else {
-                        panic!("Embedding: input ids must be integers in 0..{} (input_dim), got {f}", self.input_dim)
-                    }
-                })
+                .map(|&id| self.id(id).unwrap_or_else(|| panic!("{}", self.bad_id(id))))
                 .collect()
         });
         let mut shape = x.shape().to_vec();
         shape.push(self.output_dim);
         table.embedding(&ids, None).reshape(&shape)
+    }
+    fn check_input(&self, x: &[T], width: usize) -> Result<(), String> {
+        match x.iter().position(|&v| self.id(v).is_none()) {
+            Some(i) => Err(format!("{} at row {}, column {}", self.bad_id(x[i]), i / width.max(1), i % width.max(1))),
+            None => Ok(()),
+        }
     }
     fn config(&self) -> Value {
         json!({

@@ -64,6 +64,9 @@ fn check_data<T: Float>(
     if let Some((row, col)) = first_non_finite(x, width) {
         return Err(TrainError::NonFinite { what: x_name, row, col });
     }
+    if let Some(first) = net.layers().next() {
+        first.check_input(x.data(), width).map_err(|e| TrainError::Config(format!("{data} data: {e}")))?;
+    }
     let Some(y) = y else {
         return Ok(Layout { rows, target_width: 0, flat_targets: false });
     };

@@ -297,6 +297,25 @@ fn embedding_refuses_an_id_out_of_range() {
     run(&net, &Tensor::from_vec(vec![1.0, 6.0], &[1, 2]));
 }
 
+/// A bad id in the data is an error from `fit`, `evaluate` and `predict`, naming its row and
+/// column, before any step runs: the weights are untouched.
+#[test]
+fn embedding_ids_are_checked_before_training() {
+    let net = Sequential::<f64>::with_seed(3, layers![Embedding::new(6, 2), Flatten::new(), Dense::new(1)], 2);
+    let mut model = net.compile(LossFn::named("mse").unwrap(), Adam::new(0.01), &[]);
+    let before = model.net().parameters();
+    let x = Tensor::from_vec(vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 1.5, 0.0, 2.0], &[3, 3]);
+    let y = Tensor::from_vec(vec![0.0, 1.0, 0.0], &[3, 1]);
+    let want = "training data: Embedding: input ids must be integers in 0..6 (input_dim), got 1.5 at row 2, column 0";
+    let err = model.fit(&x, &y, FitConfig::new(2).verbose(Verbose::Silent)).unwrap_err();
+    assert_eq!(err.to_string(), want);
+    assert_eq!(model.net().parameters(), before);
+    let err = model.evaluate(&x, &y, 32).unwrap_err();
+    assert!(err.to_string().contains("got 1.5 at row 2, column 0"), "{err}");
+    let err = model.predict(&Tensor::from_vec(vec![0.0, 7.0, 1.0], &[1, 3])).unwrap_err();
+    assert!(err.to_string().contains("got 7 at row 0, column 1"), "{err}");
+}
+
 #[test]
 fn bad_arguments_name_layer_argument_and_value() {
     let build = |layer: Box<dyn Layer<f64>>, shape: &[usize]| Sequential::<f64>::try_with_input_shape(shape, vec![layer], 0).unwrap_err();
