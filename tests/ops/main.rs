@@ -18,6 +18,7 @@ mod props_scan;
 mod props_shape;
 mod gradgrad_props;
 mod tensor;
+mod large_buffers;
 mod tape;
 mod inspect;
 mod errors;
