@@ -10,6 +10,7 @@
 use crate::ops::elem::{sign, sigmoid};
 use crate::ops::{Contribs, Op};
 use crate::tape::{Back, Jvp, Var};
+use crate::tensor::kernels::simd;
 use crate::tensor::parallel::split_in_two;
 use crate::tensor::Float;
 
@@ -28,12 +29,13 @@ macro_rules! unary_table {
             pub fn name(self) -> &'static str {
                 match self { $(Unary::$variant => $name),* }
             }
-            /// `out[i] = f(x[i])`, the op chosen once outside the loop.
+            /// `out[i] = f(x[i])`, the op chosen once outside the loop, compiled for the CPU's
+            /// widest vectors ([`simd::dispatch`]).
             #[inline]
             fn map<T: Float>(self, xs: &[T], out: &mut [T]) {
-                match self {
+                simd::dispatch(#[inline(always)] || match self {
                     $(Unary::$variant => out.iter_mut().zip(xs).for_each(|(o, &$x)| *o = $fwd)),*
-                }
+                })
             }
             /// `g * dy/dx` at `(x, y)`, over numbers or recorded values.
             #[inline(always)]
@@ -44,7 +46,7 @@ macro_rules! unary_table {
             /// `out[i] (+)= rule(x[i], y[i], g[i])` over whole buffers, the op chosen once.
             #[inline]
             fn apply<T: Float>(self, xs: &[T], ys: &[T], g: &[T], out: &mut [T], add: bool) {
-                match self {
+                simd::dispatch(#[inline(always)] || match self {
                     $(Unary::$variant => {
                         let it = out.iter_mut().zip(g).zip(xs.iter().zip(ys));
                         if add {
@@ -53,7 +55,7 @@ macro_rules! unary_table {
                             it.for_each(|((o, &gi), (&xi, &yi))| *o = Unary::$variant.vjp(xi, yi, gi))
                         }
                     }),*
-                }
+                })
             }
         }
     };

@@ -2,10 +2,13 @@
 //! plain [`Tensor`](crate::Tensor) and one recorded on a tape agree bit for bit.
 
 mod broadcast;
+mod exp;
 pub(crate) mod gemm;
 mod reduce;
+pub(crate) mod simd;
 
 pub(crate) use broadcast::{for_each_broadcast, map2, Layout};
+pub(crate) use exp::exp_f32;
 pub use gemm::gemm;
 pub(crate) use reduce::{logsumexp_line, reduce_forward, view, Reduce};
 

@@ -1,6 +1,7 @@
 //! The reduction kernels shared by the tape's ops and `Tensor`'s: sum, mean and max over all
 //! elements or along one axis, and a stable log-sum-exp of one line.
 
+use crate::tensor::kernels::simd;
 use crate::tensor::shape::split_at_axis;
 use crate::tensor::Float;
 
@@ -36,12 +37,21 @@ pub(crate) fn view(shape: &[usize], axis: Option<u32>) -> (usize, usize, usize) 
 /// elements) into `out`, which holds one element per line. Shared by the tape ops and `Tensor`'s.
 ///
 /// Two memory orders: a reduction over contiguous lines (`inner == 1`: all elements, or the last
-/// axis) reads each line once with [`LANES`] independent accumulators; any other axis adds whole
+/// axis) reads each line once with [`LANES`] independent accumulators ([`MAX_LANES`] for max); any other axis adds whole
 /// rows of `inner` elements into the output row, in the order of the axis (so each output element
 /// sums its line in order). Both loops vectorise; a line walked element by element with one
 /// accumulator runs at the latency of one addition per element (measured: 7% of the bandwidth
 /// of a copy on 1M `f32`, `benches/bandwidth.rs`).
+///
+/// The loops run compiled for the CPU's widest vectors ([`simd::dispatch`]); the lanes, and so
+/// the order of the additions, are the same at every width, so the result is the same bits.
 pub(crate) fn reduce_forward<T: Float>(kind: Reduce, xv: &[T], shape: &[usize], axis: Option<u32>, out: &mut [T]) {
+    simd::dispatch(#[inline(always)] || reduce_lines(kind, xv, shape, axis, out))
+}
+
+/// [`reduce_forward`]'s loops, inlined into each instruction set's copy.
+#[inline(always)]
+fn reduce_lines<T: Float>(kind: Reduce, xv: &[T], shape: &[usize], axis: Option<u32>, out: &mut [T]) {
     let (_, len, inner) = view(shape, axis);
     if out.is_empty() {
         return;
@@ -80,10 +90,21 @@ pub(crate) fn reduce_forward<T: Float>(kind: Reduce, xv: &[T], shape: &[usize], 
     }
 }
 
-/// Independent accumulators of a contiguous reduction (4 vector registers of `f32`; with max's
-/// NaN flags, 8). Measured on 1M `f32`: 16 lanes reach about half of a copy's bandwidth for sum
-/// and max; 32 lanes for the sum measured slower (20%), not faster.
-const LANES: usize = 16;
+/// Independent accumulators of a contiguous sum: two blocks of [`BLOCK`]. The lanes fix the
+/// order of the additions, so the sum is the same bits whatever the vector width it runs at
+/// ([`simd::dispatch`]): 8 SSE2 registers, 4 AVX2 or 2 AVX-512 ones. Measured on 1M `f32`
+/// (`benches/bandwidth.rs`): 16 lanes, one AVX-512 register, ran at the latency of its
+/// additions (about half a copy's bandwidth).
+const LANES: usize = 2 * BLOCK;
+
+/// Lanes held in one array: a loop over 16 is unrolled whole and its array kept in registers,
+/// where one loop over 64 lanes was vectorised as a loop of its own with the accumulators in
+/// memory (seen in the generated code; an earlier single loop over 32 lanes measured 20%
+/// slower than 16).
+const BLOCK: usize = 16;
+
+/// Running maxima of a contiguous max (exact in any number: 16 measured fastest).
+const MAX_LANES: usize = 16;
 
 /// Lines shorter than this are summed in order with one accumulator (bit for bit the sum of
 /// the elements from the first), as are all lines of the per-class ops (softmax, losses).
@@ -100,43 +121,63 @@ fn max_pick<T: Float>(m: T, v: T) -> T {
 }
 
 /// The sum of a contiguous line: [`LANES`] partial sums (lane `j` adds elements `j`,
-/// `j + LANES`, ...), added pairwise, then the tail.
-#[inline]
+/// `j + LANES`, ...), added pairwise (lane `j` takes lane `j + LANES/2`, and so on), then the tail.
+#[inline(always)]
 fn sum_line<T: Float>(x: &[T]) -> T {
-    if x.len() < LANES_FROM {
-        return x.iter().fold(T::ZERO, |s, &v| s + v);
-    }
-    let mut acc = [T::ZERO; LANES];
-    let chunks = x.chunks_exact(LANES);
-    let tail = chunks.remainder();
-    for c in chunks {
-        for (a, &v) in acc.iter_mut().zip(c) {
+    /// `acc[j] += v[j]` over one block.
+    #[inline(always)]
+    fn add<T: Float>(acc: &mut [T; BLOCK], v: &[T]) {
+        for (a, &v) in acc.iter_mut().zip(v) {
             *a += v;
         }
     }
-    let mut w = LANES;
+    if x.len() < LANES_FROM {
+        return x.iter().fold(T::ZERO, |s, &v| s + v);
+    }
+    // Lanes 0..16 and 16..32, in two arrays so that each is unrolled and kept in registers.
+    let (mut lo, mut hi) = ([T::ZERO; BLOCK], [T::ZERO; BLOCK]);
+    let chunks = x.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    for c in chunks {
+        let (a, b) = c.split_at(BLOCK);
+        add(&mut lo, a);
+        add(&mut hi, b);
+    }
+    tail.iter().fold(pairwise(lo, hi), |s, &v| s + v)
+}
+
+/// The pairwise sum of the lanes of [`sum_line`]: lane `j` takes lane `j + 16` (`hi[j]`), then
+/// `j + 8`, `j + 4`, ... Kept out of line on purpose: inlined, its pattern of pairs led the
+/// compiler to vectorise the main loop two lanes at a time (16 registers of 2 lanes instead of
+/// 2 AVX-512 registers of 16; measured 63 us instead of 35 us on 1M `f32`).
+#[inline(never)]
+fn pairwise<T: Float>(mut lo: [T; BLOCK], hi: [T; BLOCK]) -> T {
+    for (l, h) in lo.iter_mut().zip(hi) {
+        *l += h;
+    }
+    let mut w = BLOCK;
     while w > 1 {
         w /= 2;
         for j in 0..w {
-            acc[j] += acc[j + w];
+            lo[j] += lo[j + w];
         }
     }
-    tail.iter().fold(acc[0], |s, &v| s + v)
+    lo[0]
 }
 
-/// The largest element of a contiguous line, with [`LANES`] running maxima and, beside them, a
+/// The largest element of a contiguous line, with [`MAX_LANES`] running maxima and, beside them, a
 /// NaN flag per lane: `if v > m { v } else { m }` and `v != v` are one `maxps` and one
 /// `cmpunordps` per vector, where the NaN-propagating select of [`max_pick`] is not vectorised.
 /// A line holding a NaN gives its first NaN, as the element-by-element fold does.
-#[inline]
+#[inline(always)]
 fn max_line<T: Float>(x: &[T]) -> T {
     if x.len() < LANES_FROM {
         return x.iter().fold(x[0], |m, &v| max_pick(m, v));
     }
-    let chunks = x.chunks_exact(LANES);
+    let chunks = x.chunks_exact(MAX_LANES);
     let tail = chunks.remainder();
-    let mut acc = [x[0]; LANES];
-    let mut nan = [false; LANES];
+    let mut acc = [x[0]; MAX_LANES];
+    let mut nan = [false; MAX_LANES];
     for c in chunks {
         for ((a, n), &v) in acc.iter_mut().zip(nan.iter_mut()).zip(c) {
             *a = if v > *a { v } else { *a };
