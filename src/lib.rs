@@ -31,3 +31,10 @@ pub mod nn;
 pub mod metrics;
 pub mod train;
 pub mod io;
+
+/// The guides in `docs/`, compiled as doctests so their code stays true.
+#[cfg(doctest)]
+pub mod guides {
+    #[doc = include_str!("../docs/writing-a-loss.md")]
+    pub struct WritingALoss;
+}
