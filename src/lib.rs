@@ -37,4 +37,10 @@ pub mod io;
 pub mod guides {
     #[doc = include_str!("../docs/writing-a-loss.md")]
     pub struct WritingALoss;
+    #[doc = include_str!("../docs/saving.md")]
+    pub struct Saving;
+    #[doc = include_str!("../docs/data.md")]
+    pub struct Data;
+    #[doc = include_str!("../docs/forward-and-reverse.md")]
+    pub struct ForwardAndReverse;
 }
