@@ -37,10 +37,14 @@ pub mod io;
 pub mod guides {
     #[doc = include_str!("../docs/writing-a-loss.md")]
     pub struct WritingALoss;
+    #[doc = include_str!("../docs/training.md")]
+    pub struct Training;
     #[doc = include_str!("../docs/saving.md")]
     pub struct Saving;
     #[doc = include_str!("../docs/data.md")]
     pub struct Data;
     #[doc = include_str!("../docs/forward-and-reverse.md")]
     pub struct ForwardAndReverse;
+    #[doc = include_str!("../docs/custom-ops.md")]
+    pub struct CustomOps;
 }
