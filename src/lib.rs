@@ -31,3 +31,19 @@ pub mod nn;
 pub mod metrics;
 pub mod train;
 pub mod io;
+
+/// The guides in `docs/`, compiled as doctests so their code stays true. (`docs/training.md` is
+/// compiled the same way as `train::callbacks::TrainingGuide`.)
+#[cfg(doctest)]
+pub mod guides {
+    #[doc = include_str!("../docs/writing-a-loss.md")]
+    pub struct WritingALoss;
+    #[doc = include_str!("../docs/saving.md")]
+    pub struct Saving;
+    #[doc = include_str!("../docs/data.md")]
+    pub struct Data;
+    #[doc = include_str!("../docs/forward-and-reverse.md")]
+    pub struct ForwardAndReverse;
+    #[doc = include_str!("../docs/custom-ops.md")]
+    pub struct CustomOps;
+}
