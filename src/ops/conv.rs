@@ -15,6 +15,8 @@
 //! Everything here works on flat slices and shapes; [`conv_geometry`] checks the arguments and
 //! returns a message naming the op, the argument and the shapes.
 
+use super::conv_scratch::Scratch;
+use super::conv_wgrad;
 use crate::tensor::gemm;
 use crate::tensor::Float;
 
@@ -435,7 +437,13 @@ fn forward_serial<T: Float>(g: &ConvGeom, x: &[T], w: &[T], bias: Option<&[T]>, 
     check_lens(g, "conv_forward", x.len(), w.len(), out.len());
     let (xs, os, p) = g.sizes();
     let (kg, cog) = g.group_sizes();
-    let mut col = if g.identity_lowering() { Vec::new() } else { vec![T::ZERO; g.c_in * g.k[0] * g.k[1] * p] };
+    let mut col = Scratch::take(if g.identity_lowering() { 0 } else { g.c_in * g.k[0] * g.k[1] * p });
+    // The weight transposed, `[C_in/groups·KH·KW][C_out]`: matrixmultiply packs a left operand
+    // fastest when its columns are contiguous.
+    let mut wt = Scratch::take(w.len());
+    for (r, wr) in w.chunks_exact(kg).enumerate() {
+        wr.iter().enumerate().for_each(|(c, &v)| wt[c * g.c_out + r] = v);
+    }
     for (xn, on) in x.chunks_exact(xs).zip(out.chunks_exact_mut(os)) {
         let col: &[T] = if col.is_empty() {
             xn
@@ -452,9 +460,9 @@ fn forward_serial<T: Float>(g: &ConvGeom, x: &[T], w: &[T], bias: Option<&[T]>, 
             None => T::ZERO,
         };
         for gi in 0..g.groups {
-            let wg = &w[gi * cog * kg..(gi + 1) * cog * kg];
+            let wg = &wt[gi * cog..];
             let cg = &col[gi * kg * p..(gi + 1) * kg * p];
-            gemm(cog, kg, p, wg, (kg, 1), cg, (p, 1), beta, &mut on[gi * cog * p..(gi + 1) * cog * p]);
+            gemm(cog, kg, p, wg, (1, g.c_out), cg, (p, 1), beta, &mut on[gi * cog * p..(gi + 1) * cog * p]);
         }
     }
 }
@@ -502,7 +510,7 @@ fn backward_input_serial<T: Float>(g: &ConvGeom, gout: &[T], w: &[T], dx: &mut [
     let (xs, os, p) = g.sizes();
     let (kg, cog) = g.group_sizes();
     let identity = g.identity_lowering();
-    let mut dcol = if identity { Vec::new() } else { vec![T::ZERO; g.c_in * g.k[0] * g.k[1] * p] };
+    let mut dcol = Scratch::take(if identity { 0 } else { g.c_in * g.k[0] * g.k[1] * p });
     for (gn, dxn) in gout.chunks_exact(os).zip(dx.chunks_exact_mut(xs)) {
         // With an identity lowering dcol is dx's image itself, accumulated in place (beta 1).
         let (dst, beta) = if identity { (&mut *dxn, T::ONE) } else { (&mut dcol[..], T::ZERO) };
@@ -534,9 +542,12 @@ pub(crate) fn conv_backward_input<T: Float>(g: &ConvGeom, gout: &[T], w: &[T], d
 /// [`conv_backward_weight`] on one thread.
 fn backward_weight_serial<T: Float>(g: &ConvGeom, x: &[T], gout: &[T], dw: &mut [T]) {
     check_lens(g, "conv_backward_weight", x.len(), dw.len(), gout.len());
+    if conv_wgrad::applies(g) {
+        return conv_wgrad::backward_weight(g, x, gout, dw);
+    }
     let (xs, os, p) = g.sizes();
     let (kg, cog) = g.group_sizes();
-    let mut col = if g.identity_lowering() { Vec::new() } else { vec![T::ZERO; g.c_in * g.k[0] * g.k[1] * p] };
+    let mut col = Scratch::take(if g.identity_lowering() { 0 } else { g.c_in * g.k[0] * g.k[1] * p });
     for (xn, gn) in x.chunks_exact(xs).zip(gout.chunks_exact(os)) {
         let col: &[T] = if col.is_empty() {
             xn
@@ -561,12 +572,12 @@ pub(crate) fn conv_backward_weight<T: Float>(g: &ConvGeom, x: &[T], gout: &[T], 
     let (x1, x2) = x.split_at(g1.n * xs);
     let (go1, go2) = gout.split_at(g1.n * os);
     // The second half sums into a buffer of its own, added once both are done.
-    let mut other = vec![T::ZERO; dw.len()];
+    let mut other = Scratch::zeroed(dw.len());
     std::thread::scope(|s| {
         s.spawn(|| backward_weight_serial(&g2, x2, go2, &mut other));
         backward_weight_serial(&g1, x1, go1, dw);
     });
-    dw.iter_mut().zip(&other).for_each(|(d, &o)| *d += o);
+    dw.iter_mut().zip(other.iter()).for_each(|(d, &o)| *d += o);
 }
 
 /// `db[c] += Σ gout[:, c, ...]`: the gradient with respect to the bias.
@@ -575,7 +586,13 @@ pub(crate) fn conv_backward_bias<T: Float>(g: &ConvGeom, gout: &[T], db: &mut [T
     assert!(gout.len() == g.n * os && db.len() == g.c_out, "conv_backward_bias: buffers do not fit {g:?}");
     for gn in gout.chunks_exact(os) {
         for (d, row) in db.iter_mut().zip(gn.chunks_exact(p)) {
-            *d += row.iter().copied().sum::<T>();
+            // Eight running sums (vectorised; one chain of adds would wait on each add's latency).
+            let mut acc = [T::ZERO; 8];
+            let mut blocks = row.chunks_exact(8);
+            for b in &mut blocks {
+                acc.iter_mut().zip(b).for_each(|(a, &v)| *a += v);
+            }
+            *d += acc.iter().copied().sum::<T>() + blocks.remainder().iter().copied().sum::<T>();
         }
     }
 }

@@ -33,6 +33,8 @@
 mod binary;
 mod compare;
 pub(crate) mod conv;
+mod conv_scratch;
+mod conv_wgrad;
 mod convolution;
 mod derived;
 pub(crate) mod custom;
