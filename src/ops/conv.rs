@@ -545,6 +545,11 @@ fn backward_weight_serial<T: Float>(g: &ConvGeom, x: &[T], gout: &[T], dw: &mut 
     if conv_wgrad::applies(g) {
         return conv_wgrad::backward_weight(g, x, gout, dw);
     }
+    backward_weight_im2col(g, x, gout, dw);
+}
+
+/// [`conv_backward_weight`] on one thread through im2col, for any geometry.
+fn backward_weight_im2col<T: Float>(g: &ConvGeom, x: &[T], gout: &[T], dw: &mut [T]) {
     let (xs, os, p) = g.sizes();
     let (kg, cog) = g.group_sizes();
     let mut col = Scratch::take(if g.identity_lowering() { 0 } else { g.c_in * g.k[0] * g.k[1] * p });
