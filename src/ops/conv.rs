@@ -504,8 +504,8 @@ fn forward_into<T: Float>(g: &ConvGeom, x: &[T], w: &[T], bias: Option<&[T]>, ou
     });
 }
 
-/// [`conv_backward_input`] on one thread.
-fn backward_input_serial<T: Float>(g: &ConvGeom, gout: &[T], w: &[T], dx: &mut [T]) {
+/// [`conv_backward_input_into`] on one thread.
+fn backward_input_serial<T: Float>(g: &ConvGeom, gout: &[T], w: &[T], dx: &mut [T], overwrite: bool) {
     check_lens(g, "conv_backward_input", dx.len(), w.len(), gout.len());
     let (xs, os, p) = g.sizes();
     let (kg, cog) = g.group_sizes();
@@ -513,13 +513,21 @@ fn backward_input_serial<T: Float>(g: &ConvGeom, gout: &[T], w: &[T], dx: &mut [
     let mut dcol = Scratch::take(if identity { 0 } else { g.c_in * g.k[0] * g.k[1] * p });
     for (gn, dxn) in gout.chunks_exact(os).zip(dx.chunks_exact_mut(xs)) {
         // With an identity lowering dcol is dx's image itself, accumulated in place (beta 1).
-        let (dst, beta) = if identity { (&mut *dxn, T::ONE) } else { (&mut dcol[..], T::ZERO) };
+        let (dst, beta) = match identity {
+            true => (&mut *dxn, if overwrite { T::ZERO } else { T::ONE }),
+            false => (&mut dcol[..], T::ZERO),
+        };
         for gi in 0..g.groups {
             let wg = &w[gi * cog * kg..(gi + 1) * cog * kg];
             let gg = &gn[gi * cog * p..(gi + 1) * cog * p];
             gemm(kg, cog, p, wg, (1, kg), gg, (p, 1), beta, &mut dst[gi * kg * p..(gi + 1) * kg * p]);
         }
         if !identity {
+            if overwrite {
+                // Cleared image by image, just before it is added to (in cache), rather than
+                // the whole gradient in a pass of its own.
+                dxn.fill(T::ZERO);
+            }
             col2im_add(g, &mut dcol, dxn);
         }
     }
@@ -528,14 +536,19 @@ fn backward_input_serial<T: Float>(g: &ConvGeom, gout: &[T], w: &[T], dx: &mut [
 /// `dx += convᵀ(gout, w)`: the gradient of `sum(out * gout)` with respect to the input (linear in
 /// `gout` and in `w`).
 pub(crate) fn conv_backward_input<T: Float>(g: &ConvGeom, gout: &[T], w: &[T], dx: &mut [T]) {
+    conv_backward_input_into(g, gout, w, dx, false);
+}
+
+/// `dx = convᵀ(gout, w)`, or `dx += ...` when not `overwrite` (what `dx` held is then kept).
+pub(crate) fn conv_backward_input_into<T: Float>(g: &ConvGeom, gout: &[T], w: &[T], dx: &mut [T], overwrite: bool) {
     check_lens(g, "conv_backward_input", dx.len(), w.len(), gout.len());
-    let Some((g1, g2)) = halves(g) else { return backward_input_serial(g, gout, w, dx) };
+    let Some((g1, g2)) = halves(g) else { return backward_input_serial(g, gout, w, dx, overwrite) };
     let (xs, os, _) = g.sizes();
     let (go1, go2) = gout.split_at(g1.n * os);
     let (d1, d2) = dx.split_at_mut(g1.n * xs);
     std::thread::scope(|s| {
-        s.spawn(|| backward_input_serial(&g1, go1, w, d1));
-        backward_input_serial(&g2, go2, w, d2);
+        s.spawn(|| backward_input_serial(&g1, go1, w, d1, overwrite));
+        backward_input_serial(&g2, go2, w, d2, overwrite);
     });
 }
 

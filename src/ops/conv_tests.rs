@@ -250,7 +250,7 @@ fn split_batch_equals_one_thread() {
     assert_eq!(a, b);
     let (mut a, mut b) = (vec![0.0; x.len()], vec![0.0; x.len()]);
     conv_backward_input(&g, &gout, &w, &mut a);
-    backward_input_serial(&g, &gout, &w, &mut b);
+    backward_input_serial(&g, &gout, &w, &mut b, false);
     assert_eq!(a, b);
     let (mut a, mut b) = (vec![0.0; w.len()], vec![0.0; w.len()]);
     conv_backward_weight(&g, &x, &gout, &mut a);
@@ -292,5 +292,21 @@ fn channels_last_weight_gradient_equals_im2col() {
         for (p, q) in a32.iter().zip(&b) {
             assert!((*p as f64 - q).abs() <= 1e-5 * terms, "f32 {xs:?} {ws:?}: {p} vs {q}");
         }
+    }
+}
+
+/// Overwriting the input's gradient ignores what the buffer held (even NaN) and equals adding to
+/// zeros, with and without a lowering.
+#[test]
+fn input_gradient_overwrites() {
+    for (ws, pad) in [([4, 3, 3, 3], 1), ([4, 3, 1, 1], 0)] {
+        let o = ConvOptions::<2>::default().padding(Padding::symmetric([pad, pad]));
+        let g = conv_geometry("conv2d", &[2, 3, 5, 4], &ws, None, &o).unwrap();
+        let w: Vec<f64> = (0..ws.iter().product()).map(|i| (i % 7) as f64 - 3.0).collect();
+        let gout: Vec<f64> = (0..g.out_shape().iter().product()).map(|i| (i % 5) as f64 - 2.0).collect();
+        let (mut a, mut b) = (vec![f64::NAN; 120], vec![0.0; 120]);
+        conv_backward_input_into(&g, &gout, &w, &mut a, true);
+        conv_backward_input(&g, &gout, &w, &mut b);
+        assert_eq!(a, b, "{ws:?}");
     }
 }
