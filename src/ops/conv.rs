@@ -3,18 +3,21 @@
 //! dilation, groups and an optional bias.
 //!
 //! Both ranks share one lowering: a 1-D convolution is a 2-D one of height 1. Each image is lowered
-//! by im2col to a matrix `col` of `C_in·KH·KW` rows and `OH·OW` columns, so that output block `g`
-//! (its `C_out / groups` channels) is the product `W_g col_g` of the group's weight rows and column
-//! rows, computed by [`gemm`] (matrixmultiply). The backward products are the same GEMMs transposed:
-//! `dcol_g = W_gᵀ G_g` folded back by col2im for the input, `dW_g += G_g col_gᵀ` for the weight, and
-//! row sums of `G` for the bias. A 1x1 kernel with stride 1 and no padding needs no lowering: `col` is
-//! the image itself. A large batch of small images is cut in two halves that run on two threads,
+//! by im2col (`conv_lower.rs`) to a matrix `col` of `C_in·KH·KW` rows and `OH·OW` columns, so that
+//! output block `g` (its `C_out / groups` channels) is the product `W_g col_g` of the group's weight
+//! rows and column rows, computed by [`gemm`] (matrixmultiply). The backward products are the same
+//! GEMMs transposed: `dcol_g = W_gᵀ G_g` folded back by col2im for the input, `dW_g += G_g col_gᵀ`
+//! for the weight, and row sums of `G` for the bias; the weight gradient of a stride-1,
+//! dilation-1, one-group convolution reads a channels-last view of the input instead
+//! (`conv_wgrad.rs`). A 1x1 kernel with stride 1 and no padding needs no lowering: `col` is the
+//! image itself. Lowering buffers come from a per-thread pool (`conv_scratch.rs`). A large batch of small images is cut in two halves that run on two threads,
 //! so one half's lowering overlaps the other's GEMMs; larger images' GEMMs are threaded by
 //! matrixmultiply instead (not both: two cores).
 //!
 //! Everything here works on flat slices and shapes; [`conv_geometry`] checks the arguments and
 //! returns a message naming the op, the argument and the shapes.
 
+use super::conv_lower::{col2im_add, im2col};
 use super::conv_scratch::Scratch;
 use super::conv_wgrad;
 use crate::tensor::gemm;
@@ -159,7 +162,7 @@ impl ConvGeom {
 
     /// Whether every row of `col` is its input plane shifted (stride 1 and an output as wide as
     /// the input, as with `padding="same"`): rows of `col` and of the plane then advance together.
-    fn rows_are_shifted_planes(&self) -> bool {
+    pub(super) fn rows_are_shifted_planes(&self) -> bool {
         self.stride == [1, 1] && self.out_hw[1] == self.in_hw[1] && self.out_hw[0] == self.in_hw[0]
     }
 
@@ -244,162 +247,6 @@ pub(crate) fn conv_geometry<const D: usize>(
     }
     let pad = [pad_lr[0][0], pad_lr[1][0]];
     Ok(ConvGeom { dims: D, n: x[0], c_in, c_out, groups: g, in_hw, k, out_hw, stride, dilation, pad })
-}
-
-/// The output positions `o < out_len` whose tap at `offset` (`o·stride + offset - pad`) falls inside
-/// an input of `in_len`, as the range `lo..hi`.
-#[inline]
-fn valid_range(out_len: usize, stride: usize, pad: usize, offset: usize, in_len: usize) -> (usize, usize) {
-    let lo = if offset >= pad { 0 } else { (pad - offset).div_ceil(stride) }.min(out_len);
-    let hi = if in_len + pad > offset { (in_len + pad - offset).div_ceil(stride) } else { 0 };
-    (lo, hi.clamp(lo, out_len))
-}
-
-/// Lowers one image (`C_in·H·W`) to `col` (`C_in·KH·KW` rows of `OH·OW`), zeros where a tap reads
-/// padding.
-fn im2col<T: Float>(g: &ConvGeom, x: &[T], col: &mut [T]) {
-    if g.rows_are_shifted_planes() {
-        return im2col_shifted(g, x, col);
-    }
-    let ([h, w], [kh, kw], [oh, ow]) = (g.in_hw, g.k, g.out_hw);
-    let ([sh, sw], [dh, dw], [ph, pw]) = (g.stride, g.dilation, g.pad);
-    let p = oh * ow;
-    let mut rows = col.chunks_exact_mut(p);
-    for plane in x.chunks_exact(h * w) {
-        for i in 0..kh {
-            for j in 0..kw {
-                let row = rows.next().expect("im2col: col has C_in·KH·KW rows");
-                let (lo, hi) = valid_range(ow, sw, pw, j * dw, w);
-                for (y, r) in row.chunks_exact_mut(ow).enumerate() {
-                    let ih = y * sh + i * dh;
-                    if ih < ph || ih - ph >= h {
-                        r.fill(T::ZERO);
-                        continue;
-                    }
-                    let src = &plane[(ih - ph) * w..(ih - ph + 1) * w];
-                    r[..lo].fill(T::ZERO);
-                    r[hi..].fill(T::ZERO);
-                    if lo == hi {
-                        continue;
-                    }
-                    let first = lo * sw + j * dw - pw;
-                    if sw == 1 {
-                        r[lo..hi].copy_from_slice(&src[first..first + hi - lo]);
-                    } else {
-                        for (t, v) in r[lo..hi].iter_mut().enumerate() {
-                            *v = src[first + t * sw];
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// The adjoint of [`im2col`]: adds each entry of `col` to the input element its tap reads.
-fn col2im_add<T: Float>(g: &ConvGeom, col: &mut [T], dx: &mut [T]) {
-    if g.rows_are_shifted_planes() {
-        return col2im_shifted(g, col, dx);
-    }
-    let ([h, w], [kh, kw], [oh, ow]) = (g.in_hw, g.k, g.out_hw);
-    let ([sh, sw], [dh, dw], [ph, pw]) = (g.stride, g.dilation, g.pad);
-    let p = oh * ow;
-    let mut rows = col.chunks_exact(p);
-    for plane in dx.chunks_exact_mut(h * w) {
-        for i in 0..kh {
-            for j in 0..kw {
-                let row = rows.next().expect("col2im: col has C_in·KH·KW rows");
-                let (lo, hi) = valid_range(ow, sw, pw, j * dw, w);
-                for (y, r) in row.chunks_exact(ow).enumerate() {
-                    let ih = y * sh + i * dh;
-                    if ih < ph || ih - ph >= h {
-                        continue;
-                    }
-                    if lo == hi {
-                        continue;
-                    }
-                    let dst = &mut plane[(ih - ph) * w..(ih - ph + 1) * w];
-                    let first = lo * sw + j * dw - pw;
-                    if sw == 1 {
-                        dst[first..first + hi - lo].iter_mut().zip(&r[lo..hi]).for_each(|(d, &v)| *d += v);
-                    } else {
-                        for (t, &v) in r[lo..hi].iter().enumerate() {
-                            dst[first + t * sw] += v;
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// For each kernel tap `(c, i, j)`, the rows `y` whose tap falls inside the input (`lo..hi`), the
-/// columns likewise, and the offset in the plane of output position 0's tap (possibly negative).
-#[inline]
-fn tap_ranges(g: &ConvGeom, i: usize, j: usize) -> ((usize, usize), (usize, usize), isize) {
-    let ([h, w], [oh, ow], [dh, dw], [ph, pw]) = (g.in_hw, g.out_hw, g.dilation, g.pad);
-    let rows = valid_range(oh, 1, ph, i * dh, h);
-    let cols = valid_range(ow, 1, pw, j * dw, w);
-    (rows, cols, (i * dh) as isize * w as isize - (ph * w) as isize + (j * dw) as isize - pw as isize)
-}
-
-/// [`im2col`] when [`rows_are_shifted_planes`](ConvGeom::rows_are_shifted_planes): each row of
-/// `col` is the plane shifted by the tap's offset, so one block copy fills it and the taps that
-/// fall on padding (rows above and below, columns at the edges, which the copy filled with
-/// neighbouring elements) are zeroed after.
-fn im2col_shifted<T: Float>(g: &ConvGeom, x: &[T], col: &mut [T]) {
-    let ([h, w], [kh, kw]) = (g.in_hw, g.k);
-    let mut rows = col.chunks_exact_mut(h * w);
-    for plane in x.chunks_exact(h * w) {
-        for i in 0..kh {
-            for j in 0..kw {
-                let row = rows.next().expect("im2col: col has C_in·KH·KW rows");
-                let ((ylo, yhi), (lo, hi), off) = tap_ranges(g, i, j);
-                if ylo == yhi || lo == hi {
-                    row.fill(T::ZERO);
-                    continue;
-                }
-                let (a, b) = (ylo * w + lo, (yhi - 1) * w + hi);
-                let src = (a as isize + off) as usize;
-                row[a..b].copy_from_slice(&plane[src..src + b - a]);
-                row[..a].fill(T::ZERO);
-                row[b..].fill(T::ZERO);
-                if lo > 0 || hi < w {
-                    for r in row[ylo * w..yhi * w].chunks_exact_mut(w) {
-                        r[..lo].fill(T::ZERO);
-                        r[hi..].fill(T::ZERO);
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// [`col2im_add`] when rows are shifted planes: the padding taps of `col` (scratch) are zeroed, then
-/// each row is added to the plane as one shifted block.
-fn col2im_shifted<T: Float>(g: &ConvGeom, col: &mut [T], dx: &mut [T]) {
-    let ([h, w], [kh, kw]) = (g.in_hw, g.k);
-    let mut rows = col.chunks_exact_mut(h * w);
-    for plane in dx.chunks_exact_mut(h * w) {
-        for i in 0..kh {
-            for j in 0..kw {
-                let row = rows.next().expect("col2im: col has C_in·KH·KW rows");
-                let ((ylo, yhi), (lo, hi), off) = tap_ranges(g, i, j);
-                if ylo == yhi || lo == hi {
-                    continue;
-                }
-                if lo > 0 || hi < w {
-                    for r in row[ylo * w..yhi * w].chunks_exact_mut(w) {
-                        r[..lo].fill(T::ZERO);
-                        r[hi..].fill(T::ZERO);
-                    }
-                }
-                let (a, b) = (ylo * w + lo, (yhi - 1) * w + hi);
-                let dst = (a as isize + off) as usize;
-                plane[dst..dst + b - a].iter_mut().zip(&row[a..b]).for_each(|(d, &v)| *d += v);
-            }
-        }
-    }
 }
 
 /// Checks the flat lengths of a convolution's buffers against its geometry.

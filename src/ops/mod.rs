@@ -33,6 +33,7 @@
 mod binary;
 mod compare;
 pub(crate) mod conv;
+mod conv_lower;
 mod conv_scratch;
 mod conv_wgrad;
 mod convolution;
