@@ -4,7 +4,8 @@
 //! input gradient, `[32 x 784] [784 x 288]` for the weight gradient), in one run. Throughput is in
 //! FLOPs of the three products (2 per multiply-add), so criterion's rates are GFLOP/s comparable
 //! between the two. The tape row also pays what a user's step pays: copying the batch onto the
-//! tape, the `sum` that seeds the sweep, and im2col/col2im.
+//! tape, the `sum` that seeds the sweep, and im2col/col2im. A last line alternates the two steps
+//! (medians, bests and their ratio), fairer than the two rows when the machine's load changes.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use tapegrad::tensor::gemm;
@@ -26,32 +27,56 @@ fn bench(c: &mut Criterion) {
     group.measurement_time(std::time::Duration::from_secs(5));
     group.throughput(Throughput::Elements(flops as u64));
     let mut tape = Tape::<f32>::new();
-    group.bench_function("tape_conv2d_fwd_bwd", |b| {
-        b.iter(|| {
-            tape.clear();
-            let xv = tape.leaf(&[n, ch, hw, hw], &x, true);
-            let wv = tape.leaf(&[ch, ch, k, k], &w, true);
-            let bv = tape.leaf(&[ch], &bias, true);
-            let grads = xv.conv2d(wv, Some(bv), o).sum().backward();
-            black_box((grads[xv][0], grads[wv][0], grads[bv][0]));
-        })
-    });
+    let mut tape_step = || {
+        tape.clear();
+        let xv = tape.leaf(&[n, ch, hw, hw], &x, true);
+        let wv = tape.leaf(&[ch, ch, k, k], &w, true);
+        let bv = tape.leaf(&[ch], &bias, true);
+        let grads = xv.conv2d(wv, Some(bv), o).sum().backward();
+        black_box((grads[xv][0], grads[wv][0], grads[bv][0]));
+    };
+    group.bench_function("tape_conv2d_fwd_bwd", |b| b.iter(&mut tape_step));
     // The same three products per image, operands already lowered (no im2col, no col2im).
     let col: Vec<f32> = (0..kg * p).map(val).collect();
     let gout: Vec<f32> = (0..n * ch * p).map(|i| val(i * 11)).collect();
     let (mut c_out, mut c_col, mut c_w) = (vec![0.0; ch * p], vec![0.0; kg * p], vec![0.0; ch * kg]);
-    group.bench_function("raw_sgemm_lowered", |b| {
-        b.iter(|| {
-            for i in 0..n {
-                let gi = &gout[i * ch * p..(i + 1) * ch * p];
-                gemm(ch, kg, p, &w, (kg, 1), &col, (p, 1), 0.0, &mut c_out);
-                gemm(kg, ch, p, &w, (1, kg), gi, (p, 1), 0.0, &mut c_col);
-                gemm(ch, p, kg, gi, (p, 1), &col, (1, p), 1.0, &mut c_w);
-            }
-            black_box((&c_out, &c_col, &c_w));
-        })
-    });
+    let mut raw_step = || {
+        for i in 0..n {
+            let gi = &gout[i * ch * p..(i + 1) * ch * p];
+            gemm(ch, kg, p, &w, (kg, 1), &col, (p, 1), 0.0, &mut c_out);
+            gemm(kg, ch, p, &w, (1, kg), gi, (p, 1), 0.0, &mut c_col);
+            gemm(ch, p, kg, gi, (p, 1), &col, (1, p), 1.0, &mut c_w);
+        }
+        black_box((&c_out, &c_col, &c_w));
+    };
+    group.bench_function("raw_sgemm_lowered", |b| b.iter(&mut raw_step));
     group.finish();
+    interleaved(flops, &mut tape_step, &mut raw_step);
+}
+
+/// On a shared machine the load changes between criterion's two rows: the two steps alternated
+/// 31 times, each time's median and best, and the ratio of the medians.
+fn interleaved(flops: usize, tape_step: &mut dyn FnMut(), raw_step: &mut dyn FnMut()) {
+    let (mut t, mut r) = (Vec::new(), Vec::new());
+    let time = |f: &mut dyn FnMut()| {
+        let start = std::time::Instant::now();
+        f();
+        start.elapsed().as_secs_f64()
+    };
+    for _ in 0..31 {
+        t.push(time(tape_step));
+        r.push(time(raw_step));
+    }
+    let stats = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        (v[v.len() / 2], v[0])
+    };
+    let ((tm, tb), (rm, rb)) = (stats(&mut t), stats(&mut r));
+    let gf = |s: f64| flops as f64 / s * 1e-9;
+    println!(
+        "interleaved x31: tape {:.1} ms = {:.1} GFLOP/s (best {:.1} ms = {:.1}), raw sgemm {:.1} ms = {:.1} GFLOP/s (best {:.1} ms = {:.1}); tape / raw sgemm {:.2} (medians), {:.2} (bests)",
+        tm * 1e3, gf(tm), tb * 1e3, gf(tb), rm * 1e3, gf(rm), rb * 1e3, gf(rb), rm / tm, rb / tb
+    );
 }
 
 criterion_group!(benches, bench);

@@ -15,7 +15,8 @@
 //! | `y = Bw(x, g)` | `Bx(g, h)` | `C(x, h)` | `Bw(tx, g) + Bw(x, tg)` |
 
 use super::conv::{
-    add_bias, conv_backward_bias, conv_backward_input, conv_backward_weight, conv_forward, conv_forward_add,
+    add_bias, conv_backward_bias, conv_backward_input, conv_backward_input_into, conv_backward_weight, conv_forward,
+    conv_forward_add,
     conv_geometry, ConvGeom, ConvOptions, CONV_AUX,
 };
 use crate::ops::{Contribs, Op};
@@ -119,10 +120,7 @@ fn product<'t, T: Float>(
     let g = *geom;
     tape.record(Op::Conv { kind, a: ai, b: bi, bias: ci, start }, shape.into_iter().collect(), rg, move |f, out| match kind {
         ConvKind::Forward => conv_forward(&g, f.x(ai), f.x(bi), (ci != NO_BIAS).then(|| f.x(ci)), out),
-        ConvKind::InputGrad => {
-            out.fill(T::ZERO);
-            conv_backward_input(&g, f.x(ai), f.x(bi), out);
-        }
+        ConvKind::InputGrad => conv_backward_input_into(&g, f.x(ai), f.x(bi), out, true),
         ConvKind::WeightGrad => {
             out.fill(T::ZERO);
             conv_backward_weight(&g, f.x(ai), f.x(bi), out);
@@ -141,7 +139,9 @@ pub(crate) fn vjp<T: Float>(kind: ConvKind, a: u32, b: u32, bias: u32, start: u3
     match kind {
         ConvKind::Forward => {
             if bk.wants(a) {
-                conv_backward_input(&g, h, bv, bk.grad(a));
+                // Reached first, the input's gradient is written, not cleared and added to.
+                let (dx, beta) = bk.grad_or_overwrite(a);
+                conv_backward_input_into(&g, h, bv, dx, beta == T::ZERO);
             }
             if bk.wants(b) {
                 conv_backward_weight(&g, av, h, bk.grad(b));

@@ -33,6 +33,9 @@
 mod binary;
 mod compare;
 pub(crate) mod conv;
+mod conv_lower;
+mod conv_scratch;
+mod conv_wgrad;
 mod convolution;
 mod derived;
 pub(crate) mod custom;
