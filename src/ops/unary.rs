@@ -33,7 +33,7 @@ macro_rules! unary_table {
             /// widest vectors ([`simd::dispatch`]).
             #[inline]
             fn map<T: Float>(self, xs: &[T], out: &mut [T]) {
-                simd::dispatch(#[inline(always)] || match self {
+                simd::dispatch_for(out.len(), #[inline(always)] || match self {
                     $(Unary::$variant => out.iter_mut().zip(xs).for_each(|(o, &$x)| *o = $fwd)),*
                 })
             }
@@ -46,7 +46,7 @@ macro_rules! unary_table {
             /// `out[i] (+)= rule(x[i], y[i], g[i])` over whole buffers, the op chosen once.
             #[inline]
             fn apply<T: Float>(self, xs: &[T], ys: &[T], g: &[T], out: &mut [T], add: bool) {
-                simd::dispatch(#[inline(always)] || match self {
+                simd::dispatch_for(out.len(), #[inline(always)] || match self {
                     $(Unary::$variant => {
                         let it = out.iter_mut().zip(g).zip(xs.iter().zip(ys));
                         if add {

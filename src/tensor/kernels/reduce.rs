@@ -46,7 +46,7 @@ pub(crate) fn view(shape: &[usize], axis: Option<u32>) -> (usize, usize, usize) 
 /// The loops run compiled for the CPU's widest vectors ([`simd::dispatch`]); the lanes, and so
 /// the order of the additions, are the same at every width, so the result is the same bits.
 pub(crate) fn reduce_forward<T: Float>(kind: Reduce, xv: &[T], shape: &[usize], axis: Option<u32>, out: &mut [T]) {
-    simd::dispatch(#[inline(always)] || reduce_lines(kind, xv, shape, axis, out))
+    simd::dispatch_for(xv.len(), #[inline(always)] || reduce_lines(kind, xv, shape, axis, out))
 }
 
 /// [`reduce_forward`]'s loops, inlined into each instruction set's copy.
