@@ -15,45 +15,53 @@ fn valid_range(out_len: usize, stride: usize, pad: usize, offset: usize, in_len:
     (lo, hi.clamp(lo, out_len))
 }
 
+/// The walk im2col and col2im share: for every row `row` of `col` (tap `(c, i, j)`, in order) and
+/// every output row `y`, `f(row, y, taps)` with `taps` = `Some((start, lo, hi))` when output
+/// columns `lo..hi` read image elements `start, start + stride, ...` (the other columns read
+/// padding), or `None` when the whole output row reads padding.
+#[inline]
+fn for_each_tap_row(g: &ConvGeom, channels: usize, mut f: impl FnMut(usize, usize, Option<(usize, usize, usize)>)) {
+    let ([h, w], [kh, kw], [oh, ow]) = (g.in_hw, g.k, g.out_hw);
+    let ([sh, sw], [dh, dw], [ph, pw]) = (g.stride, g.dilation, g.pad);
+    let mut row = 0;
+    for c in 0..channels {
+        for i in 0..kh {
+            for j in 0..kw {
+                let (lo, hi) = valid_range(ow, sw, pw, j * dw, w);
+                for y in 0..oh {
+                    let ih = y * sh + i * dh;
+                    let inside = ih >= ph && ih - ph < h && lo < hi;
+                    f(row, y, inside.then(|| (c * h * w + (ih - ph) * w + lo * sw + j * dw - pw, lo, hi)));
+                }
+                row += 1;
+            }
+        }
+    }
+}
+
 /// Lowers one image (`C_in·H·W`) to `col` (`C_in·KH·KW` rows of `OH·OW`), zeros where a tap reads
 /// padding.
 pub(super) fn im2col<T: Float>(g: &ConvGeom, x: &[T], col: &mut [T]) {
     if g.rows_are_shifted_planes() {
         return im2col_shifted(g, x, col);
     }
-    let ([h, w], [kh, kw], [oh, ow]) = (g.in_hw, g.k, g.out_hw);
-    let ([sh, sw], [dh, dw], [ph, pw]) = (g.stride, g.dilation, g.pad);
-    let p = oh * ow;
-    let mut rows = col.chunks_exact_mut(p);
-    for plane in x.chunks_exact(h * w) {
-        for i in 0..kh {
-            for j in 0..kw {
-                let row = rows.next().expect("im2col: col has C_in·KH·KW rows");
-                let (lo, hi) = valid_range(ow, sw, pw, j * dw, w);
-                for (y, r) in row.chunks_exact_mut(ow).enumerate() {
-                    let ih = y * sh + i * dh;
-                    if ih < ph || ih - ph >= h {
-                        r.fill(T::ZERO);
-                        continue;
-                    }
-                    let src = &plane[(ih - ph) * w..(ih - ph + 1) * w];
-                    r[..lo].fill(T::ZERO);
-                    r[hi..].fill(T::ZERO);
-                    if lo == hi {
-                        continue;
-                    }
-                    let first = lo * sw + j * dw - pw;
-                    if sw == 1 {
-                        r[lo..hi].copy_from_slice(&src[first..first + hi - lo]);
-                    } else {
-                        for (t, v) in r[lo..hi].iter_mut().enumerate() {
-                            *v = src[first + t * sw];
-                        }
-                    }
-                }
+    let ([h, w], [oh, ow], [_, sw]) = (g.in_hw, g.out_hw, g.stride);
+    for_each_tap_row(g, x.len() / (h * w), |row, y, taps| {
+        let r = &mut col[(row * oh + y) * ow..][..ow];
+        let Some((start, lo, hi)) = taps else {
+            r.fill(T::ZERO);
+            return;
+        };
+        r[..lo].fill(T::ZERO);
+        r[hi..].fill(T::ZERO);
+        if sw == 1 {
+            r[lo..hi].copy_from_slice(&x[start..start + hi - lo]);
+        } else {
+            for (t, v) in r[lo..hi].iter_mut().enumerate() {
+                *v = x[start + t * sw];
             }
         }
-    }
+    });
 }
 
 /// The adjoint of [`im2col`]: adds each entry of `col` to the input element its tap reads.
@@ -61,36 +69,18 @@ pub(super) fn col2im_add<T: Float>(g: &ConvGeom, col: &mut [T], dx: &mut [T]) {
     if g.rows_are_shifted_planes() {
         return col2im_shifted(g, col, dx);
     }
-    let ([h, w], [kh, kw], [oh, ow]) = (g.in_hw, g.k, g.out_hw);
-    let ([sh, sw], [dh, dw], [ph, pw]) = (g.stride, g.dilation, g.pad);
-    let p = oh * ow;
-    let mut rows = col.chunks_exact(p);
-    for plane in dx.chunks_exact_mut(h * w) {
-        for i in 0..kh {
-            for j in 0..kw {
-                let row = rows.next().expect("col2im: col has C_in·KH·KW rows");
-                let (lo, hi) = valid_range(ow, sw, pw, j * dw, w);
-                for (y, r) in row.chunks_exact(ow).enumerate() {
-                    let ih = y * sh + i * dh;
-                    if ih < ph || ih - ph >= h {
-                        continue;
-                    }
-                    if lo == hi {
-                        continue;
-                    }
-                    let dst = &mut plane[(ih - ph) * w..(ih - ph + 1) * w];
-                    let first = lo * sw + j * dw - pw;
-                    if sw == 1 {
-                        dst[first..first + hi - lo].iter_mut().zip(&r[lo..hi]).for_each(|(d, &v)| *d += v);
-                    } else {
-                        for (t, &v) in r[lo..hi].iter().enumerate() {
-                            dst[first + t * sw] += v;
-                        }
-                    }
-                }
+    let ([h, w], [oh, ow], [_, sw]) = (g.in_hw, g.out_hw, g.stride);
+    for_each_tap_row(g, dx.len() / (h * w), |row, y, taps| {
+        let Some((start, lo, hi)) = taps else { return };
+        let r = &col[(row * oh + y) * ow..][..ow];
+        if sw == 1 {
+            dx[start..start + hi - lo].iter_mut().zip(&r[lo..hi]).for_each(|(d, &v)| *d += v);
+        } else {
+            for (t, &v) in r[lo..hi].iter().enumerate() {
+                dx[start + t * sw] += v;
             }
         }
-    }
+    });
 }
 
 /// For each kernel tap `(c, i, j)`, the rows `y` whose tap falls inside the input (`lo..hi`), the
