@@ -158,15 +158,14 @@ impl Embedding {
         }
         Ok(e)
     }
-}
 
-impl Embedding {
     /// `v` as a row index of the table: an integer in `0..input_dim`.
     fn id<T: Float>(&self, v: T) -> Option<usize> {
         let f = v.to_f64();
         (f >= 0.0 && f.fract() == 0.0 && f < self.input_dim as f64).then_some(f as usize)
     }
 
+    /// The error for an input `v` that is not an id (see [`id`](Self::id)).
     fn bad_id<T: Float>(&self, v: T) -> String {
         format!("Embedding: input ids must be integers in 0..{} (input_dim), got {}", self.input_dim, v.to_f64())
     }

@@ -10,9 +10,10 @@
 //! for the weight, and row sums of `G` for the bias; the weight gradient of a stride-1,
 //! dilation-1, one-group convolution reads a channels-last view of the input instead
 //! (`conv_wgrad.rs`). A 1x1 kernel with stride 1 and no padding needs no lowering: `col` is the
-//! image itself. Lowering buffers come from a per-thread pool (`conv_scratch.rs`). A large batch of small images is cut in two halves that run on two threads,
-//! so one half's lowering overlaps the other's GEMMs; larger images' GEMMs are threaded by
-//! matrixmultiply instead (not both: two cores).
+//! image itself. Lowering buffers come from a per-thread pool (`conv_scratch.rs`). A large batch
+//! of small images is cut in two halves that run on two threads (this one and the persistent
+//! helper of `tensor::parallel`), so one half's lowering overlaps the other's GEMMs; larger
+//! images' GEMMs are threaded by matrixmultiply instead (not both: two cores).
 //!
 //! Everything here works on flat slices and shapes; [`conv_geometry`] checks the arguments and
 //! returns a message naming the op, the argument and the shapes.
@@ -21,6 +22,7 @@ use super::conv_lower::{col2im_add, im2col};
 use super::conv_scratch::Scratch;
 use super::conv_wgrad;
 use crate::tensor::gemm;
+use crate::tensor::parallel::join;
 use crate::tensor::Float;
 
 /// Zero padding of a convolution along its `D` spatial dimensions.
@@ -345,10 +347,7 @@ fn forward_into<T: Float>(g: &ConvGeom, x: &[T], w: &[T], bias: Option<&[T]>, ou
     let (xs, os, _) = g.sizes();
     let (x1, x2) = x.split_at(g1.n * xs);
     let (o1, o2) = out.split_at_mut(g1.n * os);
-    std::thread::scope(|s| {
-        s.spawn(|| forward_serial(&g1, x1, w, bias, o1, add));
-        forward_serial(&g2, x2, w, bias, o2, add);
-    });
+    join(|| forward_serial(&g2, x2, w, bias, o2, add), || forward_serial(&g1, x1, w, bias, o1, add));
 }
 
 /// [`conv_backward_input_into`] on one thread.
@@ -393,10 +392,7 @@ pub(crate) fn conv_backward_input_into<T: Float>(g: &ConvGeom, gout: &[T], w: &[
     let (xs, os, _) = g.sizes();
     let (go1, go2) = gout.split_at(g1.n * os);
     let (d1, d2) = dx.split_at_mut(g1.n * xs);
-    std::thread::scope(|s| {
-        s.spawn(|| backward_input_serial(&g1, go1, w, d1, overwrite));
-        backward_input_serial(&g2, go2, w, d2, overwrite);
-    });
+    join(|| backward_input_serial(&g2, go2, w, d2, overwrite), || backward_input_serial(&g1, go1, w, d1, overwrite));
 }
 
 /// [`conv_backward_weight`] on one thread.
@@ -438,10 +434,7 @@ pub(crate) fn conv_backward_weight<T: Float>(g: &ConvGeom, x: &[T], gout: &[T], 
     let (go1, go2) = gout.split_at(g1.n * os);
     // The second half sums into a buffer of its own, added once both are done.
     let mut other = Scratch::zeroed(dw.len());
-    std::thread::scope(|s| {
-        s.spawn(|| backward_weight_serial(&g2, x2, go2, &mut other));
-        backward_weight_serial(&g1, x1, go1, dw);
-    });
+    join(|| backward_weight_serial(&g1, x1, go1, dw), || backward_weight_serial(&g2, x2, go2, &mut other));
     dw.iter_mut().zip(other.iter()).for_each(|(d, &o)| *d += o);
 }
 

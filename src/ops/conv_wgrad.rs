@@ -15,6 +15,8 @@
 use super::conv::ConvGeom;
 use super::conv_scratch::Scratch;
 use crate::tensor::{gemm, Float};
+#[cfg(target_arch = "x86_64")]
+use crate::tensor::kernels::simd;
 
 /// Whether [`backward_weight`] handles this geometry: stride 1, dilation 1 and one group.
 pub(super) fn applies(g: &ConvGeom) -> bool {
@@ -73,13 +75,15 @@ fn transpose_rows<'a, T: Float>(n: usize, len: usize, row: impl Fn(usize) -> &'a
     const B: usize = 8;
     debug_assert_eq!(dst.len(), n * len);
     let (nb, lb) = (n / B * B, len / B * B);
+    // The AVX tile kernel for f32, on a CPU whose SIMD level (`simd::level`, which requires
+    // AVX2) has AVX.
     #[cfg(target_arch = "x86_64")]
-    let avx = std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() && std::arch::is_x86_feature_detected!("avx");
+    let avx = std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() && simd::level() != simd::Level::Portable;
     for k0 in (0..nb).step_by(B) {
         let rows: [&[T]; B] = std::array::from_fn(|kk| row(k0 + kk));
-        #[cfg(target_arch = "x86_64")]
-        if avx {
-            for t0 in (0..lb).step_by(B) {
+        for t0 in (0..lb).step_by(B) {
+            #[cfg(target_arch = "x86_64")]
+            if avx {
                 let d = &mut dst[t0 * n + k0..(t0 + B - 1) * n + k0 + B];
                 let src: [&[T]; B] = std::array::from_fn(|kk| &rows[kk][t0..t0 + B]);
                 // SAFETY: T is f32 (checked above), so the casts keep the element type; every
@@ -88,15 +92,8 @@ fn transpose_rows<'a, T: Float>(n: usize, len: usize, row: impl Fn(usize) -> &'a
                     let src = src.map(|r| r.as_ptr().cast::<f32>());
                     avx::transpose8x8(src, d.as_mut_ptr().cast::<f32>(), n);
                 }
+                continue;
             }
-            for t in lb..len {
-                for kk in 0..B {
-                    dst[t * n + k0 + kk] = rows[kk][t];
-                }
-            }
-            continue;
-        }
-        for t0 in (0..lb).step_by(B) {
             let tile: [[T; B]; B] = std::array::from_fn(|kk| rows[kk][t0..t0 + B].try_into().expect("8 elements"));
             for tt in 0..B {
                 let d = &mut dst[(t0 + tt) * n + k0..(t0 + tt) * n + k0 + B];

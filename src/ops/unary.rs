@@ -11,7 +11,7 @@ use crate::ops::elem::{sign, sigmoid};
 use crate::ops::{Contribs, Op};
 use crate::tape::{Back, Jvp, Var};
 use crate::tensor::kernels::simd;
-use crate::tensor::parallel::split_in_two;
+use crate::tensor::parallel::{split_in_two, SPLIT_LEN};
 use crate::tensor::Float;
 
 /// `1 / sqrt(2 pi)`: the standard normal density at 0.
@@ -219,7 +219,7 @@ impl<'t, T: Float> Var<'t, T> {
         let x = self.id();
         self.tape().record(Op::Unary(kind, x), self.shape(), self.requires_grad(), |f, out| {
             let xs = f.x(x);
-            split_in_two(out, |s, part| kind.map(&xs[s..s + part.len()], part));
+            split_in_two(out, SPLIT_LEN, |s, part| kind.map(&xs[s..s + part.len()], part));
         })
     }
 }
@@ -231,7 +231,7 @@ impl<'t, T: Float> Var<'t, T> {
 pub(crate) fn vjp<T: Float>(kind: Unary, x: u32, b: &mut Back<'_, T>) {
     let (xv, y, g) = (b.x(x), b.y, b.g);
     let (gx, beta) = b.grad_or_overwrite(x);
-    split_in_two(gx, |s, part| {
+    split_in_two(gx, SPLIT_LEN, |s, part| {
         let r = s..s + part.len();
         kind.apply(&xv[r.clone()], &y[r.clone()], &g[r], part, beta == T::ONE);
     });

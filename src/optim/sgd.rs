@@ -1,7 +1,7 @@
 //! Stochastic gradient descent with optional (Nesterov) momentum.
 
 use super::{base_methods, clip_builders, LearningRate, check_lengths, Base, keras_cast, Optimizer, SlotState};
-use crate::tensor::parallel::join;
+use crate::tensor::parallel::split_in_two;
 use crate::tensor::Float;
 
 /// Slots of at least this many weights take plain SGD's step on two threads.
@@ -81,16 +81,9 @@ impl<T: Float> Optimizer<T> for Sgd<T> {
         self.base.decay(param);
         let lr = T::from_f64(self.base.learning_rate);
         if self.momentum == 0.0 {
-            if param.len() >= SPLIT_AT {
-                // Memory-bound: two threads move the large slots faster than one (the products
-                // already use both cores, so none is left idle by this). Same arithmetic per weight.
-                let half = param.len() / 2;
-                let (p0, p1) = param.split_at_mut(half);
-                let (g0, g1) = grad.split_at(half);
-                join(|| step(p0, g0, lr), || step(p1, g1, lr));
-            } else {
-                step(param, grad, lr);
-            }
+            // Memory-bound: two threads move the large slots faster than one (the products
+            // already use both cores, so none is left idle by this). Same arithmetic per weight.
+            split_in_two(param, SPLIT_AT, |s, part| step(part, &grad[s..s + part.len()], lr));
             return;
         }
         let m = keras_cast::<T>(self.momentum);

@@ -1,5 +1,6 @@
-//! Two-way fork-join on a persistent helper thread, for memory-bound loops over large buffers
-//! (the optimizers' updates of large weights).
+//! Two-way fork-join on a persistent helper thread: memory-bound loops over large buffers (SGD's
+//! update of a large weight, elementwise ops on large values) and the two halves of a
+//! convolution's batch.
 //!
 //! The helper is one thread of a [`thread_tree`] pool (the crate matrixmultiply's own threads come
 //! from), started on first use and parked between jobs. A fresh `std::thread::scope` spawn per call
@@ -30,16 +31,16 @@ where
     pool().top().join(|_| a(), |_| b());
 }
 
-/// From this many elements a memory-bound loop over a buffer runs in two halves on two threads
-/// (a 256 x 1024 activation of an MLP step is one such buffer; a waking helper costs microseconds,
+/// From this many elements an elementwise op's loop runs in two halves on two threads (a
+/// 256 x 1024 activation of an MLP step is one such buffer; a waking helper costs microseconds,
 /// the loop about a hundred).
 pub(crate) const SPLIT_LEN: usize = 1 << 18;
 
-/// `f(start, part)` over `out` in two halves on two threads when it holds at least
-/// [`SPLIT_LEN`] elements, else `f(0, out)` on this thread; `start` is the part's offset in `out`,
-/// for `f` to read the same range of its inputs. Elementwise loops give the same bits either way.
-pub(crate) fn split_in_two<T: Send>(out: &mut [T], f: impl Fn(usize, &mut [T]) + Sync) {
-    if out.len() < SPLIT_LEN {
+/// `f(start, part)` over `out` in two halves on two threads when it holds at least `min_len`
+/// elements, else `f(0, out)` on this thread; `start` is the part's offset in `out`, for `f` to
+/// read the same range of its inputs. Elementwise loops give the same bits either way.
+pub(crate) fn split_in_two<T: Send>(out: &mut [T], min_len: usize, f: impl Fn(usize, &mut [T]) + Sync) {
+    if out.len() < min_len {
         f(0, out);
         return;
     }
@@ -56,7 +57,7 @@ mod tests {
     fn split_in_two_covers_every_element_once_with_its_offset() {
         for len in [0, 5, SPLIT_LEN - 1, SPLIT_LEN, SPLIT_LEN + 3] {
             let mut out = vec![0usize; len];
-            split_in_two(&mut out, |start, part| part.iter_mut().enumerate().for_each(|(i, o)| *o += start + i + 1));
+            split_in_two(&mut out, SPLIT_LEN, |start, part| part.iter_mut().enumerate().for_each(|(i, o)| *o += start + i + 1));
             assert!(out.iter().enumerate().all(|(i, &o)| o == i + 1), "len {len}");
         }
     }

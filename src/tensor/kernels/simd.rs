@@ -5,7 +5,8 @@
 //! (AVX-512: 16 lanes, or AVX2: 8) when the CPU has one, detected once per process and cached.
 //! The loop is written once, as portable Rust; the compiler vectorises each copy for its own
 //! target. Used by the elementwise unary ops (their forward and derivative loops) and the
-//! reductions; everything else runs the portable build.
+//! reductions; the convolution's weight-gradient transposes read [`level`] to choose their AVX
+//! tile kernel (`ops/conv_wgrad.rs`); everything else runs the portable build.
 //!
 //! The same loop gives the same bits at every level: the copies differ only in vector width,
 //! which Rust's floating-point semantics cannot observe (no reassociation, and no fused
