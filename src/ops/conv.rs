@@ -20,7 +20,7 @@
 
 use super::conv_lower::{col2im_add, im2col};
 use super::conv_scratch::Scratch;
-use super::conv_wgrad;
+use super::{conv_wgrad, conv_winograd};
 use crate::tensor::gemm;
 use crate::tensor::parallel::join;
 use crate::tensor::Float;
@@ -316,13 +316,19 @@ fn forward_serial<T: Float>(g: &ConvGeom, x: &[T], w: &[T], bias: Option<&[T]>, 
     }
 }
 
+/// Whether the products go the Winograd route (`conv_winograd.rs`): f32 only, where its 2.25
+/// times fewer multiply-adds pay; f64 keeps im2col's exact summation order.
+fn winograd<T: Float>(g: &ConvGeom) -> bool {
+    std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() && conv_winograd::applies(g)
+}
+
 /// Multiply-adds from which a batch is split over two threads: each half lowers its own images
 /// while the other's GEMMs run (the lowering alone would leave a core idle).
 const PARALLEL_MACS: usize = 1 << 22;
 
 /// `m·k + k·n` from which matrixmultiply runs one product on two threads (its heuristic: one
 /// thread per 2^14 of it).
-const GEMM_THREADED: usize = 1 << 15;
+pub(super) const GEMM_THREADED: usize = 1 << 15;
 
 /// The batch cut in two halves when the work is large enough, two cores are there, and the
 /// per-image products are too small for matrixmultiply to thread them itself: splitting the batch
@@ -343,6 +349,9 @@ fn halves(g: &ConvGeom) -> Option<(ConvGeom, ConvGeom)> {
 /// `out (+)= conv(x, w) (+ bias)`, the batch split over two threads when large.
 fn forward_into<T: Float>(g: &ConvGeom, x: &[T], w: &[T], bias: Option<&[T]>, out: &mut [T], add: bool) {
     check_lens(g, "conv_forward", x.len(), w.len(), out.len());
+    if winograd::<T>(g) {
+        return conv_winograd::forward(g, x, w, bias, out, add);
+    }
     let Some((g1, g2)) = halves(g) else { return forward_serial(g, x, w, bias, out, add) };
     let (xs, os, _) = g.sizes();
     let (x1, x2) = x.split_at(g1.n * xs);
@@ -388,6 +397,9 @@ pub(crate) fn conv_backward_input<T: Float>(g: &ConvGeom, gout: &[T], w: &[T], d
 /// `dx = convᵀ(gout, w)`, or `dx += ...` when not `overwrite` (what `dx` held is then kept).
 pub(crate) fn conv_backward_input_into<T: Float>(g: &ConvGeom, gout: &[T], w: &[T], dx: &mut [T], overwrite: bool) {
     check_lens(g, "conv_backward_input", dx.len(), w.len(), gout.len());
+    if winograd::<T>(g) {
+        return conv_winograd::backward_input(g, gout, w, dx, overwrite);
+    }
     let Some((g1, g2)) = halves(g) else { return backward_input_serial(g, gout, w, dx, overwrite) };
     let (xs, os, _) = g.sizes();
     let (go1, go2) = gout.split_at(g1.n * os);
@@ -428,6 +440,9 @@ fn backward_weight_im2col<T: Float>(g: &ConvGeom, x: &[T], gout: &[T], dw: &mut 
 /// (linear in `x` and in `gout`).
 pub(crate) fn conv_backward_weight<T: Float>(g: &ConvGeom, x: &[T], gout: &[T], dw: &mut [T]) {
     check_lens(g, "conv_backward_weight", x.len(), dw.len(), gout.len());
+    if winograd::<T>(g) {
+        return conv_winograd::backward_weight(g, x, gout, dw);
+    }
     let Some((g1, g2)) = halves(g) else { return backward_weight_serial(g, x, gout, dw) };
     let (xs, os, _) = g.sizes();
     let (x1, x2) = x.split_at(g1.n * xs);

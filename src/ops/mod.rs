@@ -36,6 +36,7 @@ pub(crate) mod conv;
 mod conv_lower;
 mod conv_scratch;
 mod conv_wgrad;
+mod conv_winograd;
 mod convolution;
 mod derived;
 pub(crate) mod custom;

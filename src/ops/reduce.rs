@@ -138,9 +138,38 @@ fn for_each_weight<T: Float>(kind: Reduce, xv: &[T], y: &[T], shape: &[usize], a
     }
 }
 
-/// Reverse sweep: `dx_j += g_k * w_jk`.
+/// Reverse sweep: `dx_j += g_k * w_jk`. For sum and mean every element of an input line gets its
+/// output's `g_k` times one weight, and the first contribution is written rather than added to a
+/// cleared buffer (a full sum's backward, the seed of most sweeps, is then one pass over the input).
 pub(crate) fn vjp<T: Float>(kind: Reduce, x: u32, axis: Option<u32>, b: &mut Back<'_, T>) {
     let (xv, y, g, shape) = (b.x(x), b.y, b.g, b.shape_of(x));
+    if kind != Reduce::Max {
+        let (_, len, inner) = view(shape, axis);
+        let w = if kind == Reduce::Sum { T::ONE } else { T::ONE / T::from_f64(len as f64) };
+        let (gx, beta) = b.grad_or_overwrite(x);
+        if gx.is_empty() {
+            return;
+        }
+        for (block, go) in gx.chunks_exact_mut(len * inner).zip(g.chunks_exact(inner)) {
+            if let [gk] = go {
+                // A line of one output (a full reduction, or along the last axis): one value.
+                let v = *gk * w;
+                match beta == T::ZERO {
+                    true => block.fill(v),
+                    false => block.iter_mut().for_each(|d| *d += v),
+                }
+                continue;
+            }
+            for line in block.chunks_exact_mut(inner) {
+                if beta == T::ZERO {
+                    line.iter_mut().zip(go).for_each(|(d, &gk)| *d = gk * w);
+                } else {
+                    line.iter_mut().zip(go).for_each(|(d, &gk)| *d += gk * w);
+                }
+            }
+        }
+        return;
+    }
     let gx = b.grad(x);
     for_each_weight(kind, xv, y, shape, axis, |j, k, w| gx[j] += g[k] * w);
 }

@@ -56,11 +56,12 @@ impl<'a, T: Float> Back<'a, T> {
         }
         g
     }
-    /// For two callers only, matmul's GEMMs and the elementwise-unary family's one shared loop:
-    /// the gradient buffer of input `id` and the `beta` to write it with, 0 when the sweep reaches
-    /// it first (its stale contents are overwritten rather than cleared and added to), else 1.
-    /// Both sit on the large buffers of an MLP step (a weight's gradient, an activation's), where
-    /// the clearing pass measurably costs; every other rule adds into [`grad`](Self::grad).
+    /// For the rules that meet large buffers: matmul's GEMMs, the convolution's input gradient,
+    /// the elementwise-unary family's one shared loop and sum/mean's broadcast back. The gradient
+    /// buffer of input `id` and the `beta` to write it with, 0 when the sweep reaches it first (its
+    /// stale contents are overwritten rather than cleared and added to), else 1. A clearing pass
+    /// over a weight's or an activation's gradient costs a measurable share of a step; every
+    /// other rule adds into [`grad`](Self::grad).
     #[inline(always)]
     pub fn grad_or_overwrite(&mut self, id: u32) -> (&mut [T], T) {
         let n = &self.nodes[id as usize];

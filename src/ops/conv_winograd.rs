@@ -1,0 +1,444 @@
+//! A 3x3 convolution with stride 1 by Winograd's minimal filtering F(2x2, 3x3) (Lavin and Gray,
+//! 2016): the same GEMMs through matrixmultiply, on 2.25 times fewer multiply-adds than im2col.
+//!
+//! The output is cut into 2x2 tiles; each reads a 4x4 patch `d` of the zero-padded input. With
+//! `V = Bᵀ d B` per input channel and `U = G g Gᵀ` per kernel `g` (both 4x4), a tile's output is
+//! `Y = Aᵀ (Σ_c U_c ⊙ V_c) A`. For each of the 16 positions `ξ` of the 4x4 transform the sum over
+//! channels is one matrix product, `M_ξ[o, t] = Σ_c U_ξ[o, c] V_ξ[c, t]` over the tiles `t`, so a
+//! convolution is 16 GEMMs of depth `C_in` (im2col's one GEMM has depth `9·C_in` and 4 times as
+//! many columns). The transforms only add and halve: `B`, `G` and `A` hold 0, ±1 and ±1/2.
+//!
+//! The two backward products are the same machinery: the input gradient of a stride-1 convolution
+//! is a forward convolution of the output gradient with the kernel flipped and its channel axes
+//! swapped (padding `2 - p`), and the weight gradient is the adjoint of the forward product:
+//! `dU_ξ = dM_ξ V_ξᵀ` with `dM = A dY Aᵀ` per tile, then `dg = Gᵀ dU G`.
+//!
+//! Rounding differs from im2col's (sums of transformed values; in f32 the difference is a few
+//! ulps of the inputs' scale, measured in `conv_tests.rs`), so the dispatch in `conv.rs` sends f32
+//! convolutions here and keeps f64 on the exact-order im2col route that the PyTorch fixtures check
+//! at 1e-10. The functions are generic: the tests run them in f64 against im2col.
+
+use super::conv::{ConvGeom, GEMM_THREADED};
+use super::conv_scratch::Scratch;
+use crate::tensor::kernels::simd;
+use crate::tensor::parallel::join;
+use crate::tensor::{gemm, Float};
+
+/// Tiles per block of images: the block's 16 transformed matrices (`16 · C · tiles` values) stay
+/// near the L2 cache while its GEMMs read them.
+const BLOCK_TILES: usize = 512;
+
+/// Whether the Winograd route serves this geometry: a 3x3 kernel, stride 1, dilation 1, one group,
+/// padding of at most 2 on each side (so the input gradient's padding `2 - p` exists), output at
+/// least 4 wide and high and 64 pixels, and at least 8 channels in and out (smaller planes or
+/// fewer channels leave too little work per transform: the digits CNN's 4x4 planes ran 14% slower).
+pub(super) fn applies(g: &ConvGeom) -> bool {
+    let after = |d: usize| g.out_hw[d] + 2 - g.in_hw[d] - g.pad[d];
+    g.dims == 2
+        && g.k == [3, 3]
+        && g.stride == [1, 1]
+        && g.dilation == [1, 1]
+        && g.groups == 1
+        && g.pad.iter().all(|&p| p <= 2)
+        && (0..2).all(|d| g.out_hw[d] + 2 >= g.in_hw[d] + g.pad[d] && after(d) <= 2)
+        && g.out_hw.iter().all(|&s| s >= 4)
+        && g.out_hw[0] * g.out_hw[1] >= 64
+        && g.c_in >= 8
+        && g.c_out >= 8
+}
+
+/// One Winograd convolution over a batch: `C_in` planes of `in_hw` per image, `pad` zeros before
+/// each dimension, `C_out` planes of `out_hw` out, with the transformed kernel `u` (`[16][C_out][C_in]`).
+#[derive(Clone, Copy, Debug)]
+struct Plan {
+    c_in: usize,
+    c_out: usize,
+    in_hw: [usize; 2],
+    out_hw: [usize; 2],
+    pad: [usize; 2],
+    /// Tiles per image, down and across.
+    tiles: [usize; 2],
+}
+
+impl Plan {
+    fn new(c_in: usize, c_out: usize, in_hw: [usize; 2], out_hw: [usize; 2], pad: [usize; 2]) -> Self {
+        Plan { c_in, c_out, in_hw, out_hw, pad, tiles: [out_hw[0].div_ceil(2), out_hw[1].div_ceil(2)] }
+    }
+
+    /// Tile slots per image: the tile rows are `tiles[1] + 1` slots apart (see [`transform_input`]),
+    /// the last slot of each row a spare that the output transforms skip.
+    fn per_image(&self) -> usize {
+        self.tiles[0] * (self.tiles[1] + 1)
+    }
+
+    /// Images per block (at least one): up to [`BLOCK_TILES`] slots, and few enough that
+    /// matrixmultiply runs the block's GEMMs on one thread (the batch's halves already run on two).
+    fn block(&self) -> usize {
+        let one_thread = (GEMM_THREADED - 1).saturating_sub(self.c_in * self.c_out) / (self.c_in + self.c_out);
+        (BLOCK_TILES.min(one_thread) / self.per_image()).max(1)
+    }
+
+    /// Whether the batch runs in two halves on two threads: when there are two images, two cores,
+    /// and one image's GEMMs are too small for matrixmultiply to thread them (it would put four
+    /// threads on two cores).
+    fn split(&self, n: usize) -> bool {
+        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+        let slots = self.block() * self.per_image();
+        n >= 2 && cores >= 2 && (self.c_in + self.c_out) * slots + self.c_in * self.c_out < GEMM_THREADED
+    }
+}
+
+/// `out (+)= conv(x, w) (+ bias)` for a geometry that [`applies`] (layouts as `conv_forward`).
+pub(super) fn forward<T: Float>(g: &ConvGeom, x: &[T], w: &[T], bias: Option<&[T]>, out: &mut [T], add: bool) {
+    let plan = Plan::new(g.c_in, g.c_out, g.in_hw, g.out_hw, g.pad);
+    let u = transform_kernel(w, g.c_out, g.c_in, false);
+    convolve(&plan, g.n, x, &u, bias, out, add);
+}
+
+/// `dx (+)= convᵀ(gout, w)`: a forward convolution of `gout` with the kernel flipped and its
+/// channel axes swapped, padded `2 - p` before each dimension.
+pub(super) fn backward_input<T: Float>(g: &ConvGeom, gout: &[T], w: &[T], dx: &mut [T], overwrite: bool) {
+    let pad = [2 - g.pad[0], 2 - g.pad[1]];
+    let plan = Plan::new(g.c_out, g.c_in, g.out_hw, g.in_hw, pad);
+    let u = transform_kernel(w, g.c_out, g.c_in, true);
+    convolve(&plan, g.n, gout, &u, None, dx, !overwrite);
+}
+
+/// The batch in two halves on two threads (each half's GEMMs are single-threaded: too small for
+/// matrixmultiply to thread), then block by block.
+fn convolve<T: Float>(p: &Plan, n: usize, x: &[T], u: &[T], bias: Option<&[T]>, out: &mut [T], add: bool) {
+    let (xs, os) = (p.c_in * p.in_hw[0] * p.in_hw[1], p.c_out * p.out_hw[0] * p.out_hw[1]);
+    let run = |x: &[T], out: &mut [T]| {
+        let nb = p.block();
+        let mut v = Scratch::<T>::take(16 * p.c_in * nb * p.per_image());
+        let mut m = Scratch::<T>::take(16 * p.c_out * nb * p.per_image());
+        for (xb, ob) in x.chunks(nb * xs).zip(out.chunks_mut(nb * os)) {
+            let t = xb.len() / xs * p.per_image();
+            transform_input(p, xb, &mut v[..16 * p.c_in * t]);
+            for xi in 0..16 {
+                let (vx, mx) = (&v[xi * p.c_in * t..], &mut m[xi * p.c_out * t..(xi + 1) * p.c_out * t]);
+                gemm(p.c_out, p.c_in, t, &u[xi * p.c_out * p.c_in..], (p.c_in, 1), vx, (t, 1), T::ZERO, mx);
+            }
+            transform_output(p, &m[..16 * p.c_out * t], bias, ob, add);
+        }
+    };
+    if !p.split(n) {
+        return run(x, out);
+    }
+    let half = n / 2;
+    let (x1, x2) = x.split_at(half * xs);
+    let (o1, o2) = out.split_at_mut(half * os);
+    join(|| run(x1, o1), || run(x2, o2));
+}
+
+/// `dw += Σ_n gout_n colᵀ(x_n)` for a geometry that [`applies`]: per block, `dU_ξ += dM_ξ V_ξᵀ`;
+/// at the end `dw += Gᵀ dU G` per kernel.
+pub(super) fn backward_weight<T: Float>(g: &ConvGeom, x: &[T], gout: &[T], dw: &mut [T]) {
+    let p = Plan::new(g.c_in, g.c_out, g.in_hw, g.out_hw, g.pad);
+    let (xs, os) = (p.c_in * p.in_hw[0] * p.in_hw[1], p.c_out * p.out_hw[0] * p.out_hw[1]);
+    let run = |x: &[T], gout: &[T], du: &mut [T]| {
+        let nb = p.block();
+        let mut v = Scratch::<T>::take(16 * p.c_in * nb * p.per_image());
+        let mut dm = Scratch::<T>::take(16 * p.c_out * nb * p.per_image());
+        for (xb, gb) in x.chunks(nb * xs).zip(gout.chunks(nb * os)) {
+            let t = xb.len() / xs * p.per_image();
+            transform_input(&p, xb, &mut v[..16 * p.c_in * t]);
+            output_adjoint(&p, gb, &mut dm[..16 * p.c_out * t]);
+            for (xi, dux) in du.chunks_exact_mut(p.c_out * p.c_in).enumerate() {
+                let (vx, mx) = (&v[xi * p.c_in * t..], &dm[xi * p.c_out * t..]);
+                gemm(p.c_out, t, p.c_in, mx, (t, 1), vx, (1, t), T::ONE, dux);
+            }
+        }
+    };
+    let mut du = Scratch::<T>::zeroed(16 * p.c_out * p.c_in);
+    if !p.split(g.n) {
+        run(x, gout, &mut du);
+    } else {
+        let half = g.n / 2;
+        let mut other = Scratch::<T>::zeroed(du.len());
+        let ((x1, x2), (g1, g2)) = (x.split_at(half * xs), gout.split_at(half * os));
+        join(|| run(x1, g1, &mut du), || run(x2, g2, &mut other));
+        du.iter_mut().zip(other.iter()).for_each(|(d, &o)| *d += o);
+    }
+    kernel_adjoint(&du, p.c_out, p.c_in, dw);
+}
+
+/// `U_ξ[o][c] = (G g G^T)_ξ` for every kernel `g = w[o][c]` (`w` is `[co][ci][3][3]`). With `flip`
+/// the kernel of the input gradient: `[ci][co]` from `w[o][c]` turned by 180 degrees.
+fn transform_kernel<T: Float>(w: &[T], co: usize, ci: usize, flip: bool) -> Scratch<T> {
+    let (rows, cols) = if flip { (ci, co) } else { (co, ci) };
+    let mut u = Scratch::<T>::take(16 * co * ci);
+    let half = T::from_f64(0.5);
+    // G applied to a 3-vector: (g0, (g0 + g1 + g2)/2, (g0 - g1 + g2)/2, g2).
+    let g4 = |a: T, b: T, c: T| [a, half * (a + b + c), half * (a - b + c), c];
+    for o in 0..co {
+        for c in 0..ci {
+            let k = &w[(o * ci + c) * 9..(o * ci + c + 1) * 9];
+            let at = |r: usize, s: usize| if flip { k[(2 - r) * 3 + 2 - s] } else { k[r * 3 + s] };
+            // G g: 4 rows of 3, then (G g) G^T: 4 x 4.
+            let gg: [[T; 3]; 4] = {
+                let cols3: [[T; 4]; 3] = std::array::from_fn(|s| g4(at(0, s), at(1, s), at(2, s)));
+                std::array::from_fn(|r| [cols3[0][r], cols3[1][r], cols3[2][r]])
+            };
+            let (row, col) = if flip { (c, o) } else { (o, c) };
+            for (r, ggr) in gg.iter().enumerate() {
+                for (s, val) in g4(ggr[0], ggr[1], ggr[2]).into_iter().enumerate() {
+                    u[((r * 4 + s) * rows + row) * cols + col] = val;
+                }
+            }
+        }
+    }
+    u
+}
+
+/// `dw[o][c] += G^T dU[o][c] G` (the adjoint of [`transform_kernel`] without flip); `du` is
+/// `[16][co][ci]`.
+fn kernel_adjoint<T: Float>(du: &[T], co: usize, ci: usize, dw: &mut [T]) {
+    let half = T::from_f64(0.5);
+    // G^T applied to a 4-vector: (u0 + (u1 + u2)/2, (u1 - u2)/2, (u1 + u2)/2 + u3).
+    let gt = |u: [T; 4]| [u[0] + half * (u[1] + u[2]), half * (u[1] - u[2]), half * (u[1] + u[2]) + u[3]];
+    for o in 0..co {
+        for c in 0..ci {
+            let at = |xi: usize| du[(xi * co + o) * ci + c];
+            let rows: [[T; 4]; 3] = {
+                let cols: [[T; 3]; 4] = std::array::from_fn(|s| gt(std::array::from_fn(|r| at(r * 4 + s))));
+                std::array::from_fn(|r| std::array::from_fn(|s| cols[s][r]))
+            };
+            let k = &mut dw[(o * ci + c) * 9..(o * ci + c + 1) * 9];
+            for (r, row) in rows.into_iter().enumerate() {
+                for (s, val) in gt(row).into_iter().enumerate() {
+                    k[r * 3 + s] += val;
+                }
+            }
+        }
+    }
+}
+
+/// A row of input that starts at padded column `x0` (0, 1 or 2), split into the padded row's even
+/// and odd columns (`even[m]` is padded column `2m`); columns outside the row are left as they are.
+#[inline(always)]
+fn split_columns<T: Float>(row: &[T], x0: usize, even: &mut [T], odd: &mut [T]) {
+    // The first input column on an even padded column, and where its pair lands.
+    let (lead, m0) = if x0 % 2 == 1 { (1, x0.div_ceil(2)) } else { (0, x0 / 2) };
+    if lead == 1 {
+        if let (Some(&v), Some(d)) = (row.first(), odd.get_mut(x0 / 2)) {
+            *d = v;
+        }
+    }
+    let body = row.get(lead..).unwrap_or(&[]);
+    let pairs = body.chunks_exact(2);
+    let tail = pairs.remainder().first().copied();
+    pairs.zip(even[m0..].iter_mut().zip(odd[m0..].iter_mut())).for_each(|(q, (e, o))| (*e, *o) = (q[0], q[1]));
+    if let (Some(v), Some(e)) = (tail, even.get_mut(m0 + body.len() / 2)) {
+        *e = v;
+    }
+}
+
+/// `out[j] = f(a[j], b[j])`, a loop that vectorises.
+#[inline(always)]
+fn map2<T: Float>(out: &mut [T], a: &[T], b: &[T], f: impl Fn(T, T) -> T) {
+    out.iter_mut().zip(a).zip(b).for_each(|((o, &x), &y)| *o = f(x, y));
+}
+
+/// `out[j] = f(a[j], b[j], c[j])`.
+#[inline(always)]
+fn map3<T: Float>(out: &mut [T], a: &[T], b: &[T], c: &[T], f: impl Fn(T, T, T) -> T) {
+    out.iter_mut().zip(a).zip(b).zip(c).for_each(|(((o, &x), &y), &z)| *o = f(x, y, z));
+}
+
+/// The 4-vector transform `Bᵀ q = (q0 - q2, q1 + q2, q2 - q1, q1 - q3)` on four arrays at once.
+#[inline(always)]
+fn bt4<T: Float>(out: [&mut [T]; 4], q: [&[T]; 4]) {
+    let [o0, o1, o2, o3] = out;
+    map2(o0, q[0], q[2], |a, b| a - b);
+    map2(o1, q[1], q[2], |a, b| a + b);
+    map2(o2, q[2], q[1], |a, b| a - b);
+    map2(o3, q[1], q[3], |a, b| a - b);
+}
+
+/// `n` consecutive slices of `len` elements of `buf`, from element `start`.
+#[inline(always)]
+fn slices_mut<T, const N: usize>(buf: &mut [T], len: usize) -> [&mut [T]; N] {
+    let mut rest = &mut buf[..N * len];
+    std::array::from_fn(|_| {
+        let (head, tail) = std::mem::take(&mut rest).split_at_mut(len);
+        rest = tail;
+        head
+    })
+}
+
+/// `V_ξ[c][t] = (B^T d B)_ξ` for every channel `c` and tile slot `t` of the block's images (`v`
+/// is `[16][C_in][slots]`, see [`Plan::per_image`]).
+fn transform_input<T: Float>(p: &Plan, x: &[T], v: &mut [T]) {
+    simd::dispatch(#[inline(always)] || transform_input_loops(p, x, v))
+}
+
+/// The loops of [`transform_input`], inlined into each instruction set's copy.
+///
+/// Each zero-padded plane is split into four quarter planes by the parity of its rows and
+/// columns, each `(th + 1) x (tw + 1)`. Tile `(i, j)` reads padded pixel `(2i + k, 2j + s)`, which
+/// is element `(i + k/2)·(tw + 1) + j + s/2` of quarter `(k % 2, s % 2)`: with the tiles of a row
+/// `tw + 1` slots apart, the 16 inputs of every tile of the plane are 16 shifted slices of the
+/// quarters, and each step of the transform is one long loop over the whole plane (a row of tiles
+/// alone is too short to vectorise). The spare slot at the end of each row is computed from the
+/// next row's pixels and then zeroed.
+#[inline(always)]
+fn transform_input_loops<T: Float>(p: &Plan, x: &[T], v: &mut [T]) {
+    let ([h, w], [th, tw]) = (p.in_hw, p.tiles);
+    let (half, len) = (tw + 1, p.per_image());
+    let t_all = v.len() / (16 * p.c_in);
+    let stride = p.c_in * t_all;
+    // Quarter planes [row parity][column parity], one spare zero at the end of each.
+    let qlen = (th + 1) * half + 1;
+    let mut quarters = Scratch::<T>::zeroed(4 * qlen);
+    // d B per row k of the tiles: [k][s][slot].
+    let mut db = Scratch::<T>::take(16 * len);
+    let (y0, x0) = (p.pad[0], p.pad[1]);
+    let (hh, ww) = (h.min(2 * th + 2 - y0), w.min(2 * half - x0));
+    for (img, xn) in x.chunks_exact(p.c_in * h * w).enumerate() {
+        for (c, xc) in xn.chunks_exact(h * w).enumerate() {
+            for (y, row) in xc.chunks_exact(w).take(hh).enumerate() {
+                let (yp, at) = ((y + y0) % 2, (y + y0) / 2 * half);
+                let (even, odd) = quarters[2 * yp * qlen..(2 * yp + 2) * qlen].split_at_mut(qlen);
+                split_columns(&row[..ww], x0, &mut even[at..at + half], &mut odd[at..at + half]);
+            }
+            let d = |k: usize, s: usize| {
+                let q = &quarters[(2 * (k % 2) + s % 2) * qlen..];
+                let from = k / 2 * half + s / 2;
+                &q[from..from + len]
+            };
+            for (k, dbk) in db.chunks_exact_mut(4 * len).enumerate() {
+                bt4(slices_mut(dbk, len), [d(k, 0), d(k, 1), d(k, 2), d(k, 3)]);
+            }
+            let base = c * t_all + img * len;
+            for s in 0..4 {
+                let col = |k: usize| &db[(4 * k + s) * len..(4 * k + s + 1) * len];
+                let [v0, v1, v2, v3]: [&mut [T]; 4] = {
+                    // Rows ξ = s, 4 + s, 8 + s, 12 + s of v: disjoint, `4 · stride` apart.
+                    let mut rows = v[s * stride..].chunks_mut(4 * stride).map(|r| &mut r[base..base + len]);
+                    std::array::from_fn(|_| rows.next().expect("16 matrices"))
+                };
+                bt4([v0, v1, v2, v3], [col(0), col(1), col(2), col(3)]);
+            }
+            // The spare slots.
+            for xi in 0..16 {
+                let vx = &mut v[xi * stride + base..xi * stride + base + len];
+                vx.iter_mut().skip(tw).step_by(half).for_each(|e| *e = T::ZERO);
+            }
+        }
+    }
+}
+
+/// `out[o] (+)= A^T M A (+ bias[o])` for every tile; `m` is `[16][C_out][slots]`. Tiles that
+/// overhang the output (odd sizes) drop their extra row or column.
+fn transform_output<T: Float>(p: &Plan, m: &[T], bias: Option<&[T]>, out: &mut [T], add: bool) {
+    simd::dispatch(#[inline(always)] || transform_output_loops(p, m, bias, out, add))
+}
+
+/// The loops of [`transform_output`]: over a whole plane of tile slots at once, down (`A^T ·`) and
+/// then along (`· A`) into four quarter outputs (the tiles' pixels by row and column parity), then
+/// interleaved into the output rows.
+#[inline(always)]
+fn transform_output_loops<T: Float>(p: &Plan, m: &[T], bias: Option<&[T]>, out: &mut [T], add: bool) {
+    let ([oh, ow], [_, tw]) = (p.out_hw, p.tiles);
+    let (half, len) = (tw + 1, p.per_image());
+    let t_all = m.len() / (16 * p.c_out);
+    let stride = p.c_out * t_all;
+    // A^T M: [r][s][slot]; then the quarter outputs [r][column parity][slot].
+    let mut am = Scratch::<T>::take(8 * len);
+    let mut yq = Scratch::<T>::take(4 * len);
+    let pairs = ow / 2;
+    for (img, on) in out.chunks_exact_mut(p.c_out * oh * ow).enumerate() {
+        for (o, oc) in on.chunks_exact_mut(oh * ow).enumerate() {
+            let b = bias.map_or(T::ZERO, |b| b[o]);
+            let base = o * t_all + img * len;
+            let mx = |xi: usize| &m[xi * stride + base..xi * stride + base + len];
+            let (top, bottom) = am.split_at_mut(4 * len);
+            for s in 0..4 {
+                // Down each column: (m0 + m1 + m2, m1 - m2 - m3).
+                let (m0, m1, m2, m3) = (mx(s), mx(4 + s), mx(8 + s), mx(12 + s));
+                map3(&mut top[s * len..(s + 1) * len], m0, m1, m2, |a, b, c| a + b + c);
+                map3(&mut bottom[s * len..(s + 1) * len], m1, m2, m3, |a, b, c| a - b - c);
+            }
+            for (ar, yr) in am.chunks_exact(4 * len).zip(yq.chunks_exact_mut(2 * len)) {
+                let [a0, a1, a2, a3]: [&[T]; 4] = std::array::from_fn(|s| &ar[s * len..(s + 1) * len]);
+                let (y0, y1) = yr.split_at_mut(len);
+                // Along: (a0 + a1 + a2, a1 - a2 - a3), plus the bias.
+                map3(y0, a0, a1, a2, |a, c, d| a + c + d + b);
+                map3(y1, a1, a2, a3, |a, c, d| a - c - d + b);
+            }
+            for (y, row) in oc.chunks_exact_mut(ow).enumerate() {
+                let at = (y / 2) * half;
+                let yr = &yq[(y % 2) * 2 * len..];
+                let (e, od) = (&yr[at..at + tw], &yr[len + at..len + at + tw]);
+                let cols = row.chunks_exact_mut(2).zip(e.iter().zip(od));
+                if add {
+                    cols.for_each(|(q, (&a, &c))| (q[0], q[1]) = (q[0] + a, q[1] + c));
+                } else {
+                    cols.for_each(|(q, (&a, &c))| (q[0], q[1]) = (a, c));
+                }
+                // An odd width: the last tile's first column only.
+                if ow % 2 == 1 {
+                    row[ow - 1] = if add { row[ow - 1] + e[pairs] } else { e[pairs] };
+                }
+            }
+        }
+    }
+}
+
+/// `dM = A dY A^T` per tile (the adjoint of [`transform_output`]): `dm` is `[16][C_out][slots]`;
+/// an overhanging tile's missing outputs, and the spare slots, count as zero gradient.
+fn output_adjoint<T: Float>(p: &Plan, gout: &[T], dm: &mut [T]) {
+    simd::dispatch(#[inline(always)] || output_adjoint_loops(p, gout, dm))
+}
+
+/// The loops of [`output_adjoint`]: the gradient split into quarter planes (as the output's
+/// pixels by row and column parity, in tile slots), then along (`dY A^T`) and down (`A ·`) over the
+/// whole plane at once.
+#[inline(always)]
+fn output_adjoint_loops<T: Float>(p: &Plan, gout: &[T], dm: &mut [T]) {
+    let ([oh, ow], [_, tw]) = (p.out_hw, p.tiles);
+    let (half, len) = (tw + 1, p.per_image());
+    let t_all = dm.len() / (16 * p.c_out);
+    let stride = p.c_out * t_all;
+    // dY by [row parity][column parity][slot], zero where no output is (filled once: the same
+    // slots are written for every plane).
+    let mut dy = Scratch::<T>::zeroed(4 * len);
+    // dY A^T: [r][s][slot].
+    let mut ya = Scratch::<T>::take(8 * len);
+    for (img, gn) in gout.chunks_exact(p.c_out * oh * ow).enumerate() {
+        for (o, gc) in gn.chunks_exact(oh * ow).enumerate() {
+            for (y, row) in gc.chunks_exact(ow).enumerate() {
+                let at = (y / 2) * half;
+                let (even, odd) = dy[(y % 2) * 2 * len..(y % 2 + 1) * 2 * len].split_at_mut(len);
+                split_columns(row, 0, &mut even[at..at + half], &mut odd[at..at + half]);
+            }
+            for (r, yr) in ya.chunks_exact_mut(4 * len).enumerate() {
+                let (y0, y1) = (&dy[2 * r * len..(2 * r + 1) * len], &dy[(2 * r + 1) * len..(2 * r + 2) * len]);
+                let [e0, e1, e2, e3] = slices_mut(yr, len);
+                // Along, per tile: (y0, y0 + y1, y0 - y1, -y1).
+                e0.copy_from_slice(y0);
+                map2(e1, y0, y1, |a, b| a + b);
+                map2(e2, y0, y1, |a, b| a - b);
+                map2(e3, y0, y1, |_, b| T::ZERO - b);
+            }
+            let base = o * t_all + img * len;
+            for s in 0..4 {
+                // Down: (e0, e0 + e1, e0 - e1, -e1) from the two rows.
+                let (e0, e1) = (&ya[s * len..(s + 1) * len], &ya[(4 + s) * len..(5 + s) * len]);
+                let [d0, d1, d2, d3]: [&mut [T]; 4] = {
+                    let mut rows = dm[s * stride..].chunks_mut(4 * stride).map(|r| &mut r[base..base + len]);
+                    std::array::from_fn(|_| rows.next().expect("16 matrices"))
+                };
+                d0.copy_from_slice(e0);
+                map2(d1, e0, e1, |a, b| a + b);
+                map2(d2, e0, e1, |a, b| a - b);
+                map2(d3, e0, e1, |_, b| T::ZERO - b);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "conv_winograd_tests.rs"]
+mod tests;
