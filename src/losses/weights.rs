@@ -158,7 +158,9 @@ pub(crate) fn finish<'t, T: Float>(
         Some(w) => Some(fit_weight(loss, w, &shape)?),
         None => None,
     };
-    if let (None, None, Reduction::SumOverBatchSize, Some(tm)) = (&weight, &keep, reduction, &ps.torch_mean) {
+    // Without a weight, `mean_with_sample_weight` is `sum_over_batch_size`: PyTorch's mean here.
+    let mean = matches!(reduction, Reduction::SumOverBatchSize | Reduction::MeanWithSampleWeight);
+    if let (None, None, true, Some(tm)) = (&weight, &keep, mean, &ps.torch_mean) {
         let scaled = match &tm.scale {
             Some(s) => l * tape.leaf(&shape, &s.iter().map(|&v| T::from_f64(v)).collect::<Vec<_>>(), false),
             None => l,

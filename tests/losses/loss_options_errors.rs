@@ -251,3 +251,47 @@ fn each_bad_input_is_one_error_naming_loss_argument_and_value() {
     });
     assert!(e.starts_with("triplet_margin: p is 0.5"), "{e}");
 }
+
+#[test]
+fn mean_with_sample_weight_without_weights_is_the_mean_for_pytorch_losses_too() {
+    // nll with class weights divides by the kept targets' weights; ctc_loss by the target lengths.
+    let y = t(&[0.0, 2.0, 1.0], &[3]);
+    let x = t(&[-0.5, -1.2, -2.0, -0.3, -0.9, -1.4, -2.2, -0.1, -0.7], &[3, 3]);
+    let w = "[0.5, 2, 1.5]";
+    let values = |name: &str, args: &[(&str, &str)], y: &Tensor<f64>, x: &Tensor<f64>| -> Vec<(f64, Vec<f64>)> {
+        ["mean", "mean_with_sample_weight"]
+            .iter()
+            .map(|r| {
+                let mut a = args.to_vec();
+                a.push(("reduction", r));
+                let loss = Loss::with_args(name, &a).unwrap();
+                let tape = Tape::new();
+                let xv = tape.var(x.clone());
+                let v = loss.call(tape.constant(y.clone()), xv);
+                let g = v.backward()[xv].to_vec();
+                (v.item(), g)
+            })
+            .collect()
+    };
+    let nll = values("nll", &[("weight", w)], &y, &x);
+    let want = (0.5 * 0.5 + 1.5 * 1.4 + 2.0 * 0.1) / (0.5 + 1.5 + 2.0);
+    assert!(close(nll[0].0, want, 1e-12), "{} vs {want}", nll[0].0);
+    assert_eq!(nll[0], nll[1]);
+    let ctc_y = t(&[1.0, 2.0, 2.0, 0.0], &[2, 2]);
+    let ctc_x = t(&(0..24).map(|i| ((i * 5 % 7) as f64 - 3.0) * 0.2).collect::<Vec<_>>(), &[4, 2, 3]);
+    let ctc = values("ctc_loss", &[], &ctc_y, &ctc_x);
+    let none = Loss::with_args("ctc_loss", &[("reduction", "none")]).unwrap();
+    let tape = Tape::new();
+    let per = none.call_inputs(&LossInputs::new(tape.constant(ctc_y.clone()), tape.var(ctc_x.clone())).with("target_lengths", tape.constant(t(&[2.0, 1.0], &[2])))).unwrap();
+    // PyTorch's mean: the batch mean of loss / target length; rows padded with the blank 0.
+    let want = (per.value().data()[0] / 2.0 + per.value().data()[1]) / 2.0;
+    assert!(close(ctc[0].0, want, 1e-12), "{} vs {want}", ctc[0].0);
+    assert_eq!(ctc[0], ctc[1]);
+}
+
+#[test]
+fn fit_refuses_negative_tweedie_targets_before_training() {
+    let e = Loss::new("tweedie").unwrap().validate(&t(&[1.0, -0.5], &[2, 1]), 1).unwrap_err().to_string();
+    assert!(e.starts_with("tweedie: target -0.5 at element 1 is negative"), "{e}");
+    assert!(Loss::new("tweedie").unwrap().validate(&t(&[1.0, 0.0], &[2, 1]), 1).is_ok());
+}
