@@ -80,9 +80,15 @@ mod cli {
             let rows: Vec<&str> = out.lines().filter(|l| l.split_whitespace().next() == Some(info.name)).collect();
             assert!(!rows.is_empty(), "`tapegrad gradcheck` has no row for {}:\n{out}", info.name);
             assert!(rows.iter().all(|r| r.trim_end().ends_with("ok")), "{rows:?}");
-            for opt in ["full", "log_input", "swap", "zero_infinity", "remove_diagonal"] {
-                if info.options.contains(&opt) {
-                    assert!(rows.iter().any(|r| r.contains(&format!("{opt}="))), "{}: no row for {opt}\n{rows:?}", info.name);
+            for opt in ["full", "log_input", "swap", "zero_infinity", "remove_diagonal", "weight", "p", "beta", "quantile", "power", "eps", "q"] {
+                let checked = match opt {
+                    "p" => info.name == "triplet_margin",
+                    "beta" => info.name == "smooth_l1",
+                    "eps" => info.name == "gaussian_nll",
+                    _ => info.options.contains(&opt),
+                };
+                if checked {
+                    assert!(rows.iter().any(|r| r.contains(&format!(" {opt}="))), "{}: no row for {opt}\n{rows:?}", info.name);
                 }
             }
         }
