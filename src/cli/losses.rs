@@ -25,7 +25,8 @@ pub fn list() -> Result<(), String> {
     Ok(())
 }
 
-/// The option settings worth checking for a loss: the defaults, and the logits and smoothing paths.
+/// The option settings worth checking for a loss: the defaults, the logits and smoothing paths, each
+/// flag, a numeric option away from its default, and per-class weights.
 fn variants(info: &LossInfo) -> Vec<Vec<(&'static str, &'static str)>> {
     let mut v = vec![vec![]];
     if info.options.contains(&"from_logits") {
@@ -41,6 +42,20 @@ fn variants(info: &LossInfo) -> Vec<Vec<(&'static str, &'static str)>> {
         if info.options.contains(&opt) {
             v.push(vec![(opt, value)]);
         }
+    }
+    // Numeric options away from their defaults (inside the sampled batches' domains).
+    let numeric: &[(&'static str, &'static str)] = match info.kind {
+        LossKind::TripletMargin => &[("p", "1")],
+        LossKind::SmoothL1 => &[("beta", "0")],
+        LossKind::Quantile => &[("quantile", "0.9")],
+        LossKind::Tweedie => &[("power", "1.2")],
+        LossKind::GaussianNll => &[("eps", "0.1")],
+        LossKind::CategoricalGeneralizedCrossEntropy => &[("q", "0.8")],
+        _ => &[],
+    };
+    v.extend(numeric.iter().map(|&o| vec![o]));
+    if info.options.contains(&"weight") {
+        v.push(vec![("weight", if classes_for(info.kind) == 3 { "[0.5, 2, 1]" } else { "[0.5, 2]" })]);
     }
     v
 }

@@ -183,17 +183,12 @@ impl Loss {
             Tweedie => plain(regression::tweedie(need("y_true")?, need("y_pred")?, o)?),
             CategoricalCrossentropy => {
                 let p = need("y_pred")?;
-                if let Some(w) = &o.weight {
+                if o.weight.is_some() {
                     let sp = p.shape();
-                    let classes = crate::tensor::shape::normalize_axis(o.axis, sp.len()).map(|a| sp[a]);
-                    if classes != Some(w.len()) {
-                        return Err(LossError(format!(
-                            "{name}: weight has {} entries but y_pred of shape {:?} has {classes:?} classes along axis {}",
-                            w.len(),
-                            &sp[..],
-                            o.axis
-                        )));
-                    }
+                    let Some(a) = crate::tensor::shape::normalize_axis(o.axis, sp.len()) else {
+                        return Err(LossError(format!("{name}: axis {} is out of range for y_pred of shape {:?}", o.axis, &sp[..])));
+                    };
+                    super::weights::class_weights(name, o.weight.as_deref(), sp[a])?;
                 }
                 plain(categorical_crossentropy(need("y_true")?, p, o))
             }

@@ -24,7 +24,8 @@
 //! `[eps, 1 - eps]` before a log; categorical cross-entropy on probabilities divides each row by
 //! its sum; hinge labels all in {0, 1} become {-1, 1}; sparse labels are integer class ids of
 //! shape `(n,)` or `(n, 1)`; dice and tversky sum over every element of the batch at once, so
-//! they give one value for the whole batch whatever the reduction. Where Keras returns NaN for
+//! they give one value for the whole batch whatever the reduction (per-sample weights or a mask
+//! broadcast it first, as Keras). Where Keras returns NaN for
 //! categorical cross-entropy on a row of zero probabilities (0 / 0), tapegrad divides by
 //! `max(row sum, eps)` and returns the finite value `-log(eps) * sum(t)` with a zero gradient
 //! for that row.

@@ -6,7 +6,8 @@ use crate::tape::Var;
 use crate::tensor::Float;
 
 /// Dice loss over the whole batch: `1 - 2 sum(t p) / (sum(t) + sum(p) + eps)`. The result has
-/// no batch axis, so every reduction returns the same value.
+/// no batch axis, so every reduction returns the same value (per-sample weights or a mask given
+/// to [`Loss::call_weighted`](super::Loss::call_weighted) broadcast it first, as Keras).
 ///
 /// ```
 /// use tapegrad::{Tape, Tensor};

@@ -121,13 +121,10 @@ pub(crate) fn generalized_ce<'t, T: Float>(y_true: Var<'t, T>, y_pred: Var<'t, T
     Ok(PerSample::plain(super::rsub(T::ONE, p_t.powf(T::from_f64(q))) * T::from_f64(1.0 / q)))
 }
 
-/// The class weights for `classes` classes (all 1 without `weight`); an error when the count is off.
+/// The class weights for `classes` classes (all 1 without `weight`); an error when the count is
+/// off or a weight is negative.
 fn class_weights(loss: &str, opts: &LossOptions, classes: usize) -> Result<Vec<f64>, LossError> {
-    match &opts.weight {
-        None => Ok(vec![1.0; classes]),
-        Some(w) if w.len() == classes => Ok(w.clone()),
-        Some(w) => Err(LossError(format!("{loss}: weight has {} entries but y_pred has {classes} classes", w.len()))),
-    }
+    super::weights::class_weights(loss, opts.weight.as_deref(), classes)
 }
 
 /// The class axis of PyTorch's losses: 1 for `(N, C, ...)`, 0 for a single `(C,)` sample.

@@ -79,12 +79,12 @@ pub(crate) fn multilabel_soft_margin<'t, T: Float>(y_true: Var<'t, T>, y_pred: V
     let l = t * (-y_pred).softplus() + super::rsub(T::ONE, t) * y_pred.softplus();
     let l = match &opts.weight {
         None => l,
-        Some(w) if w.len() == c => {
+        Some(_) => {
+            let w = super::weights::class_weights(name, opts.weight.as_deref(), c)?;
             let mut ws = vec![1usize; sp.len().max(1)];
             *ws.last_mut().unwrap() = c;
             l * y_pred.tape().leaf(&ws, &w.iter().map(|&v| T::from_f64(v)).collect::<Vec<_>>(), false)
         }
-        Some(w) => return Err(LossError(format!("{name}: weight has {} entries but y_pred has {c} classes", w.len()))),
     };
     Ok(PerSample::plain(l.mean_axis(-1, false)))
 }

@@ -9,7 +9,8 @@ impl Loss {
     /// `circle`) must be integers below `output_width` (shape `(n,)` or `(n, 1)`; an ignored class
     /// passes), the losses of several inputs need an output that splits into them (see
     /// [`LossInfo::inputs`](super::LossInfo::inputs)), other targets must have `output_width` columns, hinge targets must lie in
-    /// {-1, 0, 1}, binary cross-entropy targets in [0, 1], and no target may be NaN or infinite.
+    /// {-1, 0, 1}, binary cross-entropy targets in [0, 1], Tweedie targets be >= 0, and no
+    /// target may be NaN or infinite.
     pub fn validate<T: Float>(&self, y_true: &Tensor<T>, output_width: usize) -> Result<(), LossError> {
         self.validate_output(y_true, &[output_width])
     }
@@ -100,6 +101,11 @@ impl Loss {
             LossKind::BinaryCrossentropy | LossKind::BinaryFocalCrossentropy => {
                 if let Some(i) = data.iter().position(|v| !(0.0..=1.0).contains(&v.to_f64())) {
                     return err(format!("target {} at element {i} is outside [0, 1]", data[i]));
+                }
+            }
+            LossKind::Tweedie => {
+                if let Some(i) = data.iter().position(|v| v.to_f64() < 0.0) {
+                    return err(format!("target {} at element {i} is negative (Tweedie targets are >= 0)", data[i]));
                 }
             }
             _ => {}

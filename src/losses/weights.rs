@@ -9,6 +9,10 @@
 //! - `mean_with_sample_weight`: `Σ l w m / Σ w'`, `w'` the weights as given (times `m` when there
 //!   is a mask); without weights it equals `sum_over_batch_size`.
 //!
+//! Dice and tversky give one value `l` for the whole batch; with a weight or mask of a shape
+//! (per sample, say) `l` is first broadcast to that shape, as Keras multiplies them: `none` gives
+//! `l w m`, `sum_over_batch_size` `l Σ w m / (entries m keeps)`, `mean_with_sample_weight` `l`.
+//!
 //! A division by 0 gives 0 with gradient 0 (TensorFlow's `divide_no_nan`). Masked entries are
 //! selected away with `where`, so an infinite loss there (an impossible CTC alignment) does not
 //! leak a NaN.
@@ -42,6 +46,20 @@ impl<'t, T: Float> PerSample<'t, T> {
     pub fn plain(values: Var<'t, T>) -> Self {
         PerSample { values, keep: None, torch_mean: None }
     }
+}
+
+/// Per-class weights (the `weight` option) as a loss reads them: one per class, finite and
+/// non-negative; an error naming the loss, the argument and the value otherwise. (`LossOptions::set`
+/// checks the same when they come as text; this catches options built directly.)
+pub(crate) fn class_weights(loss: &str, weight: Option<&[f64]>, classes: usize) -> Result<Vec<f64>, LossError> {
+    let Some(w) = weight else { return Ok(vec![1.0; classes]) };
+    if let Some((i, v)) = w.iter().enumerate().find(|(_, v)| !v.is_finite() || **v < 0.0) {
+        return Err(LossError(format!("{loss}: weight element {i} is {v}; class weights must be finite and non-negative")));
+    }
+    if w.len() != classes {
+        return Err(LossError(format!("{loss}: weight has {} entries but y_pred has {classes} classes", w.len())));
+    }
+    Ok(w.to_vec())
 }
 
 fn dims(s: &[usize]) -> String {
@@ -113,9 +131,21 @@ pub(crate) fn finish<'t, T: Float>(
     mask: Option<Var<'t, T>>,
     reduction: Reduction,
 ) -> Result<Var<'t, T>, LossError> {
-    let l = ps.values;
-    let shape = l.shape();
+    let mut l = ps.values;
     let tape = l.tape();
+    // One value for the whole batch (dice, tversky) with per-sample weights or a mask: as Keras,
+    // the value is broadcast to their shape (the mask's when both are given), then reduced.
+    if l.shape().is_empty() && ps.keep.is_none() {
+        let target = match (mask, sample_weight) {
+            (Some(m), _) if !m.shape().is_empty() => Some(m.shape()),
+            (_, Some(w)) if !w.shape().is_empty() => Some(w.shape()),
+            _ => None,
+        };
+        if let Some(s) = target {
+            l = l * tape.leaf(&s, &vec![T::ONE; s.iter().product()], false);
+        }
+    }
+    let shape = l.shape();
     let user_mask = match mask {
         Some(m) => Some(read_mask(loss, m, &shape)?),
         None => None,
@@ -128,7 +158,9 @@ pub(crate) fn finish<'t, T: Float>(
         Some(w) => Some(fit_weight(loss, w, &shape)?),
         None => None,
     };
-    if let (None, None, Reduction::SumOverBatchSize, Some(tm)) = (&weight, &keep, reduction, &ps.torch_mean) {
+    // Without a weight, `mean_with_sample_weight` is `sum_over_batch_size`: PyTorch's mean here.
+    let mean = matches!(reduction, Reduction::SumOverBatchSize | Reduction::MeanWithSampleWeight);
+    if let (None, None, true, Some(tm)) = (&weight, &keep, mean, &ps.torch_mean) {
         let scaled = match &tm.scale {
             Some(s) => l * tape.leaf(&shape, &s.iter().map(|&v| T::from_f64(v)).collect::<Vec<_>>(), false),
             None => l,

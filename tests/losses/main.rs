@@ -9,3 +9,5 @@ mod loss_edges;
 mod loss_beyond_keras;
 mod loss_props;
 mod loss_props_more;
+mod loss_options_errors;
+mod loss_fit_cli;
