@@ -18,3 +18,4 @@ mod keras_fit;
 mod keras_optimizers;
 mod keras_penalties_norm;
 mod keras_schedules_clipping;
+mod fit_clipping;
