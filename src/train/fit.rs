@@ -484,7 +484,7 @@ fn train_step<T: Float>(
         // joint sum of squares first (per variable, in slot order, as `Clipping::global_scale`).
         clip @ Clipping::GlobalNorm(_) => {
             let mut squares = T::ZERO;
-            lent.update_trainable(&params, &grads, |_, _, g| squares = squares + g.iter().fold(T::ZERO, |a, &v| a + v * v));
+            lent.update_trainable(&params, &grads, |_, _, g| squares += g.iter().fold(T::ZERO, |a, &v| a + v * v));
             let scale = clip.global_scale_of_squares(squares);
             lent.update_trainable(&params, &grads, |slot, values, g| {
                 grad_buf.clear();

@@ -295,9 +295,9 @@ fn bad_optional_schedule_arguments_name_themselves() {
         let e = std::panic::catch_unwind(f).expect_err("must panic");
         e.downcast_ref::<String>().cloned().unwrap_or_default()
     };
-    let e = panics(|| drop(PolynomialDecay::new(0.1, 10).unwrap().power(-0.5)));
+    let e = panics(|| { let _ = PolynomialDecay::new(0.1, 10).unwrap().power(-0.5); });
     assert!(e.contains("'power'") && e.contains("-0.5"), "{e}");
-    let e = panics(|| drop(PolynomialDecay::new(0.1, 10).unwrap().power(f64::NAN)));
+    let e = panics(|| { let _ = PolynomialDecay::new(0.1, 10).unwrap().power(f64::NAN); });
     assert!(e.contains("'power'") && e.contains("NaN"), "{e}");
     // Power 0 is a constant rate, allowed as in Keras.
     assert!((PolynomialDecay::new(0.1, 10).unwrap().power(0.0).precision(Precision::Float64).rate_f64(7) - 0.1).abs() < 1e-15);
