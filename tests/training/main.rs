@@ -7,6 +7,7 @@ mod nn;
 mod layers;
 mod custom_layer;
 mod conv_layers;
+mod conv_penalties;
 mod layer_options;
 mod training;
 mod fit_weights;
