@@ -105,3 +105,31 @@ fn the_layers_allocate_nothing_per_element() {
     assert_eq!(small, large, "extra heap (bytes, calls) per step: batch 16 {small:?}, batch 512 {large:?}");
     assert!(small.0 < 4096, "extra heap per step {small:?}");
 }
+
+/// Gradient clipping (clipnorm, clipvalue, global_clipnorm) goes through one buffer the model
+/// keeps: once warm, a clipped step allocates exactly what an unclipped one does.
+#[test]
+fn clipping_allocates_nothing_per_step() {
+    let step = |opt: Adam<f64>| {
+        let rows = 64;
+        let x = Tensor::from_vec((0..rows * WIDTH).map(|i| ((i * 7 % 19) as f64 - 9.0) / 5.0).collect(), &[rows, WIDTH]);
+        let y = Tensor::from_vec((0..rows).map(|i| (i % 3) as f64 * 10.0).collect(), &[rows, 1]);
+        let net = Sequential::<f64>::with_seed(WIDTH, layers![Dense::new(HIDDEN).activation(Activation::Relu), Dense::new(1)], 1);
+        let mut m = net.compile(LossFn::named("mse").unwrap(), opt, &[]);
+        for _ in 0..3 {
+            m.train_on_batch(&x, &y).unwrap();
+        }
+        let (b0, c0) = counted();
+        m.train_on_batch(&x, &y).unwrap();
+        let (b1, c1) = counted();
+        (b1 - b0, c1 - c0)
+    };
+    let plain = step(Adam::new(0.01));
+    for (label, clipped) in [
+        ("clipnorm", Adam::new(0.01).clipnorm(0.5)),
+        ("clipvalue", Adam::new(0.01).clipvalue(0.1)),
+        ("global_clipnorm", Adam::new(0.01).global_clipnorm(0.5)),
+    ] {
+        assert_eq!(step(clipped), plain, "{label}: heap (bytes, calls) per step against no clipping");
+    }
+}

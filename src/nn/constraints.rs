@@ -206,9 +206,30 @@ impl Constraint {
         Self::from_keras(class, obj.get("args").unwrap_or(&serde_json::Value::Null))
     }
 
+    /// Whether the arguments are what the constructors accept. The variants can be written
+    /// directly (`Constraint::MaxNorm { max_value: -1.0, .. }`), so
+    /// [`check_shape`](Self::check_shape), which a layer runs when the model is built, checks them
+    /// again; the error names the argument and the value.
+    ///
+    /// ```
+    /// use tapegrad::nn::Constraint;
+    /// let e = Constraint::MaxNorm { max_value: -1.0, axis: vec![0] }.check_arguments().unwrap_err();
+    /// assert_eq!(e.to_string(), "MaxNorm: argument 'max_value' must be a finite number >= 0 (got -1)");
+    /// ```
+    pub fn check_arguments(&self) -> Result<(), ConstraintError> {
+        match self {
+            Constraint::MaxNorm { max_value, axis } => Self::max_norm(*max_value, axis).map(drop),
+            Constraint::MinMaxNorm { min_value, max_value, rate, axis } => Self::min_max_norm(*min_value, *max_value, *rate, axis).map(drop),
+            Constraint::NonNeg => Ok(()),
+            Constraint::UnitNorm { axis } => Self::unit_norm(axis).map(drop),
+        }
+    }
+
     /// Whether `apply` can project a weight of `shape` (every axis inside it); an error names
-    /// the constraint, the axis and the shape.
+    /// the constraint, the axis and the shape, or an argument the constructors refuse
+    /// ([`check_arguments`](Self::check_arguments)).
     pub fn check_shape(&self, shape: &[usize]) -> Result<(), ConstraintError> {
+        self.check_arguments()?;
         let axis: &[isize] = match self {
             Constraint::NonNeg => return Ok(()),
             Constraint::MaxNorm { axis, .. } | Constraint::MinMaxNorm { axis, .. } | Constraint::UnitNorm { axis } => axis,

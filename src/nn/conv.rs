@@ -6,7 +6,8 @@ use super::spatial::{
     bad_arg, bool_from_json, check_positive, dims_from_json, keras_out_len, keras_pads, parsed_from_json,
     positive_from_json, spatial_input, DataFormat, PaddingMode,
 };
-use super::{Activation, Init};
+use super::weight_options::{WeightOptions, KEYS};
+use super::{Activation, Constraint, Init, Regularizer};
 use crate::{ConvOptions, Padding};
 use crate::tape::{Param, Var};
 use crate::tensor::Float;
@@ -18,7 +19,12 @@ use serde_json::{json, Value};
 /// Its arguments are Keras': `kernel_size`, `strides` (1), `padding` (`"valid"`, `"same"`, and
 /// `"causal"` for `Conv1D`), `data_format` (`"channels_last"`, Keras' default, or
 /// `"channels_first"`), `dilation_rate` (1), `groups` (1), `activation` (linear), `use_bias`
-/// (true), `kernel_initializer` (Glorot uniform) and `bias_initializer` (zeros). The kernel is
+/// (true), `kernel_initializer` (Glorot uniform), `bias_initializer` (zeros), and Keras' penalties
+/// and constraints as on [`Dense`](super::Dense): `kernel_regularizer` and `bias_regularizer` add
+/// `regularizer(weight)` to the loss, `activity_regularizer` adds `regularizer(output) / batch`, and
+/// `kernel_constraint` / `bias_constraint` project the weight after every update (a
+/// `MaxNorm` over each filter's taps and input channels is `axis` `[0, 1, 2]` of a `Conv2D`
+/// kernel, as in Keras). The kernel is
 /// stored in Keras' layout, `(kernel_size..., in_channels / groups, filters)`, so a saved model's
 /// weights have Keras' shapes; Glorot's fans are Keras' (receptive field times channels).
 ///
@@ -49,6 +55,7 @@ pub struct Conv<const D: usize> {
     kernel_initializer: Init,
     bias_initializer: Init,
     name: Option<String>,
+    options: WeightOptions,
     /// Zeros `[before, after]` per spatial dimension for the built input.
     pads: [[usize; 2]; D],
     kernel: Option<Param>,
@@ -76,6 +83,7 @@ impl<const D: usize> Conv<D> {
             kernel_initializer: Init::GlorotUniform,
             bias_initializer: Init::Zeros,
             name: None,
+            options: WeightOptions::default(),
             pads: [[0; 2]; D],
             kernel: None,
             bias: None,
@@ -129,6 +137,31 @@ impl<const D: usize> Conv<D> {
     /// The layer's name (default: Keras' `conv2d`, `conv2d_1`, ...).
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
+        self
+    }
+    /// Keras' `kernel_regularizer`: `regularizer(kernel)` is added to the loss.
+    pub fn kernel_regularizer(mut self, regularizer: Regularizer) -> Self {
+        self.options.kernel_regularizer = Some(regularizer);
+        self
+    }
+    /// Keras' `bias_regularizer`: `regularizer(bias)` is added to the loss.
+    pub fn bias_regularizer(mut self, regularizer: Regularizer) -> Self {
+        self.options.bias_regularizer = Some(regularizer);
+        self
+    }
+    /// Keras' `activity_regularizer`: `regularizer(output) / batch` is added to the loss.
+    pub fn activity_regularizer(mut self, regularizer: Regularizer) -> Self {
+        self.options.activity_regularizer = Some(regularizer);
+        self
+    }
+    /// Keras' `kernel_constraint`: the kernel is projected after every update.
+    pub fn kernel_constraint(mut self, constraint: Constraint) -> Self {
+        self.options.kernel_constraint = Some(constraint);
+        self
+    }
+    /// Keras' `bias_constraint`: the bias is projected after every update.
+    pub fn bias_constraint(mut self, constraint: Constraint) -> Self {
+        self.options.bias_constraint = Some(constraint);
         self
     }
     /// Number of output channels.
@@ -186,11 +219,14 @@ impl<const D: usize> Conv<D> {
     /// A missing, unknown or invalid key, named with its value.
     pub fn from_config(config: &Value) -> Result<Self, String> {
         let layer = if D == 1 { "Conv1D" } else { "Conv2D" };
-        let obj = config_object(config, &[
+        let keys: Vec<&str> = [
             "filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate", "groups",
             "activation", "use_bias", "kernel_initializer", "bias_initializer",
-        ])
-        .map_err(|e| format!("{layer}: {e}"))?;
+        ]
+        .into_iter()
+        .chain(KEYS)
+        .collect();
+        let obj = config_object(config, &keys).map_err(|e| format!("{layer}: {e}"))?;
         let filters = positive_from_json(layer, obj, "filters")?;
         let kernel_size = dims_from_json::<D>(layer, obj, "kernel_size")?.ok_or_else(|| format!("{layer}: the config needs \"kernel_size\""))?;
         let mut c = Conv::new(filters, kernel_size);
@@ -220,6 +256,7 @@ impl<const D: usize> Conv<D> {
                 *slot = init_from_json(v).map_err(|e| format!("{layer}: {key}: {e}"))?;
             }
         }
+        c.options = WeightOptions::from_config(obj).map_err(|e| format!("{layer}: {e}"))?;
         c.validate()?;
         Ok(c)
     }
@@ -252,9 +289,13 @@ impl<T: Float, const D: usize> Layer<T> for Conv<D> {
         }
         let mut kshape = self.kernel_size.to_vec();
         kshape.extend([channels / self.groups, self.filters]);
+        let output = self.data_format.join(self.filters, &out);
+        // The activity is the output with its batch axis.
+        let activity: Vec<usize> = [2].into_iter().chain(output.iter().copied()).collect();
+        self.options.check(&kshape, &[self.filters], &activity).map_err(|e| format!("{layer}: {e}"))?;
         self.kernel = Some(b.add_weight("kernel", &kshape, self.kernel_initializer, true));
         self.bias = self.use_bias.then(|| b.add_weight("bias", &[self.filters], self.bias_initializer, true));
-        Ok(self.data_format.join(self.filters, &out))
+        Ok(output)
     }
     #[track_caller]
     fn forward<'t>(&self, x: Var<'t, T>, ctx: &mut Ctx<'_, 't, T>) -> Var<'t, T> {
@@ -269,10 +310,18 @@ impl<T: Float, const D: usize> Layer<T> for Conv<D> {
         } else {
             xc.conv2d(w, bias, self.options())
         };
-        self.activation.apply(self.data_format.channels_first_back(y))
+        let out = self.activation.apply(self.data_format.channels_first_back(y));
+        self.options.add_activity_penalty(out, ctx);
+        out
+    }
+    fn penalties<'t>(&self, ctx: &Ctx<'_, 't, T>) -> Vec<Var<'t, T>> {
+        self.options.penalties(ctx, self.kernel, self.bias)
+    }
+    fn constraints(&self, f: &mut dyn FnMut(Param, &Constraint)) {
+        self.options.constraints(f, self.kernel, self.bias);
     }
     fn config(&self) -> Value {
-        json!({
+        let mut config = json!({
             "filters": self.filters,
             "kernel_size": self.kernel_size.to_vec(),
             "strides": self.strides.to_vec(),
@@ -284,7 +333,9 @@ impl<T: Float, const D: usize> Layer<T> for Conv<D> {
             "use_bias": self.use_bias,
             "kernel_initializer": init_to_json(&self.kernel_initializer),
             "bias_initializer": init_to_json(&self.bias_initializer),
-        })
+        });
+        self.options.write_config(&mut config);
+        config
     }
     fn output_activation(&self) -> Option<Activation> {
         Some(self.activation)

@@ -1,6 +1,7 @@
 //! The fully connected layer.
 
 use super::layer::{config_object, Builder, Ctx, Layer};
+use super::weight_options::{WeightOptions, KEYS};
 use super::{Activation, Constraint, Init, Regularizer};
 use crate::tape::{Param, Var};
 use crate::tensor::Float;
@@ -33,11 +34,7 @@ pub struct Dense {
     pub(crate) bias_initializer: Init,
     pub(crate) use_bias: bool,
     pub(crate) name: Option<String>,
-    kernel_regularizer: Option<Regularizer>,
-    bias_regularizer: Option<Regularizer>,
-    activity_regularizer: Option<Regularizer>,
-    kernel_constraint: Option<Constraint>,
-    bias_constraint: Option<Constraint>,
+    options: WeightOptions,
     kernel: Option<Param>,
     bias: Option<Param>,
 }
@@ -52,11 +49,7 @@ impl Dense {
             bias_initializer: Init::Zeros,
             use_bias: true,
             name: None,
-            kernel_regularizer: None,
-            bias_regularizer: None,
-            activity_regularizer: None,
-            kernel_constraint: None,
-            bias_constraint: None,
+            options: WeightOptions::default(),
             kernel: None,
             bias: None,
         }
@@ -88,36 +81,37 @@ impl Dense {
     }
     /// Keras' `kernel_regularizer`: `regularizer(kernel)` is added to the loss.
     pub fn kernel_regularizer(mut self, regularizer: Regularizer) -> Self {
-        self.kernel_regularizer = Some(regularizer);
+        self.options.kernel_regularizer = Some(regularizer);
         self
     }
     /// Keras' `bias_regularizer`: `regularizer(bias)` is added to the loss.
     pub fn bias_regularizer(mut self, regularizer: Regularizer) -> Self {
-        self.bias_regularizer = Some(regularizer);
+        self.options.bias_regularizer = Some(regularizer);
         self
     }
     /// Keras' `activity_regularizer`: `regularizer(output) / batch` is added to the loss.
     pub fn activity_regularizer(mut self, regularizer: Regularizer) -> Self {
-        self.activity_regularizer = Some(regularizer);
+        self.options.activity_regularizer = Some(regularizer);
         self
     }
     /// Keras' `kernel_constraint`: the kernel is projected after every update.
     pub fn kernel_constraint(mut self, constraint: Constraint) -> Self {
-        self.kernel_constraint = Some(constraint);
+        self.options.kernel_constraint = Some(constraint);
         self
     }
     /// Keras' `bias_constraint`: the bias is projected after every update.
     pub fn bias_constraint(mut self, constraint: Constraint) -> Self {
-        self.bias_constraint = Some(constraint);
+        self.options.bias_constraint = Some(constraint);
         self
     }
     /// The regularizers `(kernel, bias, activity)`.
     pub fn regularizers(&self) -> [Option<&Regularizer>; 3] {
-        [self.kernel_regularizer.as_ref(), self.bias_regularizer.as_ref(), self.activity_regularizer.as_ref()]
+        let o = &self.options;
+        [o.kernel_regularizer.as_ref(), o.bias_regularizer.as_ref(), o.activity_regularizer.as_ref()]
     }
     /// The constraints `(kernel, bias)`.
     pub fn get_constraints(&self) -> [Option<&Constraint>; 2] {
-        [self.kernel_constraint.as_ref(), self.bias_constraint.as_ref()]
+        [self.options.kernel_constraint.as_ref(), self.options.bias_constraint.as_ref()]
     }
     /// Number of outputs.
     pub fn units(&self) -> usize {
@@ -144,20 +138,8 @@ impl<T: Float> Layer<T> for Dense {
             return Err("has 0 units".into());
         }
         let kernel_shape = [inputs, self.units];
-        // Shapes the penalties and constraints must take (the activity is `(batch, units)`).
-        let (bias_shape, activity_shape) = ([self.units], [2, self.units]);
-        let reg = |r: &Option<Regularizer>, shape: &[usize]| r.as_ref().and_then(|r| r.check_shape(shape).err()).map(|e| e.0);
-        let con = |c: &Option<Constraint>, shape: &[usize]| c.as_ref().and_then(|c| c.check_shape(shape).err()).map(|e| e.0);
-        let problems = [
-            ("kernel_regularizer", reg(&self.kernel_regularizer, &kernel_shape)),
-            ("bias_regularizer", reg(&self.bias_regularizer, &bias_shape)),
-            ("activity_regularizer", reg(&self.activity_regularizer, &activity_shape)),
-            ("kernel_constraint", con(&self.kernel_constraint, &kernel_shape)),
-            ("bias_constraint", con(&self.bias_constraint, &bias_shape)),
-        ];
-        if let Some((argument, Some(e))) = problems.into_iter().find(|(_, p)| p.is_some()) {
-            return Err(format!("{argument}: {e}"));
-        }
+        // The shapes the penalties and constraints must take (the activity is `(batch, units)`).
+        self.options.check(&kernel_shape, &[self.units], &[2, self.units])?;
         self.kernel = Some(b.add_weight("kernel", &kernel_shape, self.kernel_initializer, true));
         self.bias = self.use_bias.then(|| b.add_weight("bias", &[self.units], self.bias_initializer, true));
         Ok(vec![self.units])
@@ -171,44 +153,25 @@ impl<T: Float> Layer<T> for Dense {
             None => x.matmul(ctx.param(kernel)),
         };
         let out = self.activation.apply(z);
-        if let Some(r) = &self.activity_regularizer {
-            // Keras 3 divides an activity penalty by the batch size.
-            let batch = T::from_f64(out.shape().first().copied().unwrap_or(1).max(1) as f64);
-            ctx.add_loss(r.penalty(out) / batch);
-        }
+        self.options.add_activity_penalty(out, ctx);
         out
     }
     fn penalties<'t>(&self, ctx: &Ctx<'_, 't, T>) -> Vec<Var<'t, T>> {
-        let mut terms = Vec::new();
-        if let (Some(r), Some(k)) = (&self.kernel_regularizer, self.kernel) {
-            terms.push(r.penalty(ctx.param(k)));
-        }
-        if let (Some(r), Some(b)) = (&self.bias_regularizer, self.bias) {
-            terms.push(r.penalty(ctx.param(b)));
-        }
-        terms
+        self.options.penalties(ctx, self.kernel, self.bias)
     }
     fn constraints(&self, f: &mut dyn FnMut(Param, &Constraint)) {
-        if let (Some(c), Some(k)) = (&self.kernel_constraint, self.kernel) {
-            f(k, c);
-        }
-        if let (Some(c), Some(b)) = (&self.bias_constraint, self.bias) {
-            f(b, c);
-        }
+        self.options.constraints(f, self.kernel, self.bias);
     }
     fn config(&self) -> Value {
-        json!({
+        let mut config = json!({
             "units": self.units,
             "activation": self.activation.name(),
             "use_bias": self.use_bias,
             "kernel_initializer": init_to_json(&self.kernel_initializer),
             "bias_initializer": init_to_json(&self.bias_initializer),
-            "kernel_regularizer": self.kernel_regularizer.as_ref().map(Regularizer::to_json),
-            "bias_regularizer": self.bias_regularizer.as_ref().map(Regularizer::to_json),
-            "activity_regularizer": self.activity_regularizer.as_ref().map(Regularizer::to_json),
-            "kernel_constraint": self.kernel_constraint.as_ref().map(Constraint::to_json),
-            "bias_constraint": self.bias_constraint.as_ref().map(Constraint::to_json),
-        })
+        });
+        self.options.write_config(&mut config);
+        config
     }
     fn output_activation(&self) -> Option<Activation> {
         Some(self.activation)
@@ -223,21 +186,8 @@ impl Dense {
     /// # Errors
     /// A missing or invalid key, or an unknown one, named.
     pub fn from_config(config: &Value) -> Result<Self, String> {
-        let l = config_object(
-            config,
-            &[
-                "units",
-                "activation",
-                "use_bias",
-                "kernel_initializer",
-                "bias_initializer",
-                "kernel_regularizer",
-                "bias_regularizer",
-                "activity_regularizer",
-                "kernel_constraint",
-                "bias_constraint",
-            ],
-        )?;
+        let keys: Vec<&str> = ["units", "activation", "use_bias", "kernel_initializer", "bias_initializer"].into_iter().chain(KEYS).collect();
+        let l = config_object(config, &keys)?;
         let units = l
             .get("units")
             .and_then(Value::as_u64)
@@ -253,24 +203,12 @@ impl Dense {
             None => Ok(default),
             Some(v) => init_from_json(v).map_err(|e| format!("{key}: {e}")),
         };
-        let regularizer = |key: &str| match l.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(v) => Regularizer::from_json(v).map(Some).map_err(|e| format!("{key}: {e}")),
-        };
-        let constraint = |key: &str| match l.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(v) => Constraint::from_json(v).map(Some).map_err(|e| format!("{key}: {e}")),
-        };
         let mut d = Dense::new(units)
             .activation(activation)
             .use_bias(use_bias)
             .kernel_initializer(init("kernel_initializer", Init::GlorotUniform)?)
             .bias_initializer(init("bias_initializer", Init::Zeros)?);
-        d.kernel_regularizer = regularizer("kernel_regularizer")?;
-        d.bias_regularizer = regularizer("bias_regularizer")?;
-        d.activity_regularizer = regularizer("activity_regularizer")?;
-        d.kernel_constraint = constraint("kernel_constraint")?;
-        d.bias_constraint = constraint("bias_constraint")?;
+        d.options = WeightOptions::from_config(l)?;
         Ok(d)
     }
 }

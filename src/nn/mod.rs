@@ -29,6 +29,7 @@ mod reshape;
 mod sequential;
 mod spatial;
 mod summary;
+mod weight_options;
 
 pub use activation::Activation;
 pub use builtin::ActivityRegularization;

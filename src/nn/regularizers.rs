@@ -207,9 +207,30 @@ impl Regularizer {
         Self::from_keras(class, obj.get("args").unwrap_or(&serde_json::Value::Null))
     }
 
+    /// Whether the factors are what the constructors accept (finite, `>= 0`). The variants can be
+    /// written directly (`Regularizer::L2(-0.5)`), so [`check_shape`](Self::check_shape), which a
+    /// layer runs when the model is built, checks them again: a negative penalty is an error naming
+    /// it, never a silent negative loss term.
+    ///
+    /// ```
+    /// use tapegrad::nn::Regularizer;
+    /// let e = Regularizer::L2(-0.5).check_arguments().unwrap_err();
+    /// assert_eq!(e.to_string(), "L2: argument 'l2' must be a finite number >= 0 (got -0.5)");
+    /// ```
+    pub fn check_arguments(&self) -> Result<(), RegularizerError> {
+        match *self {
+            Regularizer::L1(l1) => check("L1", "l1", l1),
+            Regularizer::L2(l2) => check("L2", "l2", l2),
+            Regularizer::L1L2 { l1, l2 } => check("L1L2", "l1", l1).and_then(|()| check("L1L2", "l2", l2)),
+            Regularizer::Orthogonal { factor, .. } => check("OrthogonalRegularizer", "factor", factor),
+        }
+    }
+
     /// Whether [`penalty`](Self::penalty) takes a weight of `shape`: `Orthogonal` needs a matrix
-    /// with at least 2 rows (or columns); the others take any shape. The error names the shape.
+    /// with at least 2 rows (or columns); the others take any shape. The error names the shape,
+    /// or the factor when it is one the constructors refuse ([`check_arguments`](Self::check_arguments)).
     pub fn check_shape(&self, shape: &[usize]) -> Result<(), RegularizerError> {
+        self.check_arguments()?;
         if let Regularizer::Orthogonal { mode, .. } = *self {
             let size = match (shape, mode) {
                 ([rows, _], OrthogonalMode::Rows) => *rows,

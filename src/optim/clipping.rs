@@ -85,8 +85,20 @@ impl Clipping {
     /// square root of the sum of each variable's sum of squares (NaN when `G` is not finite, as
     /// Keras). `None` for the other variants.
     pub fn global_scale<T: Float>(self, grads: &[&[T]]) -> Option<T> {
-        let Clipping::GlobalNorm(c) = self else { return None };
         let sq = grads.iter().fold(T::ZERO, |s, g| s + g.iter().fold(T::ZERO, |a, &x| a + x * x));
+        self.global_scale_of_squares(sq)
+    }
+
+    /// [`global_scale`](Self::global_scale) from the gradients' joint sum of squares (each
+    /// variable's sum of squares added in order), for a caller that sees one gradient at a time.
+    ///
+    /// ```
+    /// use tapegrad::optim::Clipping;
+    /// assert_eq!(Clipping::GlobalNorm(1.0).global_scale_of_squares(25.0f64), Some(0.2));
+    /// assert_eq!(Clipping::Norm(1.0).global_scale_of_squares(25.0f64), None);
+    /// ```
+    pub fn global_scale_of_squares<T: Float>(self, sq: T) -> Option<T> {
+        let Clipping::GlobalNorm(c) = self else { return None };
         let norm = sq.sqrt();
         let c = T::from_f64(c);
         let scale = c * (T::ONE / norm).min(T::ONE / c);

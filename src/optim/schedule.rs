@@ -342,8 +342,11 @@ impl PolynomialDecay {
         self.end_learning_rate = end;
         self
     }
-    /// The polynomial's power.
+    /// The polynomial's power. Panics (naming it) when negative or not finite: a negative power
+    /// makes the rate grow without bound as the decay ends (infinite at `decay_steps`).
+    #[track_caller]
     pub fn power(mut self, power: f64) -> Self {
+        assert!(power >= 0.0 && power.is_finite(), "PolynomialDecay: argument 'power' must be a finite number >= 0 (got {power})");
         self.power = power;
         self
     }

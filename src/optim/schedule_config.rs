@@ -104,9 +104,13 @@ pub fn schedule_from_keras(class_name: &str, config: &Map<String, Value>) -> Res
             if !(end.is_finite() && end >= 0.0) {
                 return Err(a.err("end_learning_rate", "must be a finite number >= 0"));
             }
+            let power = a.f64("power", Some(1.0))?;
+            if !(power.is_finite() && power >= 0.0) {
+                return Err(a.err("power", "must be a finite number >= 0"));
+            }
             PolynomialDecay::new(a.f64("initial_learning_rate", None)?, a.steps("decay_steps", None)?)?
                 .end_learning_rate(end)
-                .power(a.f64("power", Some(1.0))?)
+                .power(power)
                 .cycle(a.bool("cycle")?)
                 .precision(p)
                 .into()

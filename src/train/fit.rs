@@ -306,7 +306,7 @@ impl<T: Float> Model<T> {
                 }
                 let w = weights.as_ref().map(|_| &scratch.w[..]);
                 // The parameters are lent to the tape for the step only: callbacks see the model.
-                let value = train_step(&mut net.lend(tape), loss, &mut **optimizer, rng, &scratch.x, &scratch.y, w, layout, b, |p| {
+                let value = train_step(&mut net.lend(tape), loss, &mut **optimizer, rng, &scratch.x, &scratch.y, w, &mut scratch.grad, layout, b, |p| {
                     states.iter_mut().for_each(|s| s.update(&scratch.y, tw, p, out_width))
                 });
                 loss_sum += value * b as f64;
@@ -362,9 +362,9 @@ impl<T: Float> Model<T> {
     /// assert!(model.train_on_batch(&x, &y).unwrap() < first * 1e-3);
     /// ```
     pub fn train_on_batch(&mut self, x: &Tensor<T>, y: &Tensor<T>) -> Result<f64, TrainError> {
-        let Model { net, loss, optimizer, tape, rng, .. } = self;
+        let Model { net, loss, optimizer, tape, rng, scratch, .. } = self;
         let layout = check_data(net, loss, x, Some(y), "training")?;
-        let value = train_step(&mut net.lend(tape), loss, &mut **optimizer, rng, x.data(), y.data(), None, layout, layout.rows, |_| {});
+        let value = train_step(&mut net.lend(tape), loss, &mut **optimizer, rng, x.data(), y.data(), None, &mut scratch.grad, layout, layout.rows, |_| {});
         if !value.is_finite() {
             return Err(TrainError::Diverged { epoch: 0, batch: 1, loss: value, history: History::new() });
         }
@@ -452,6 +452,7 @@ fn train_step<T: Float>(
     x: &[T],
     y: &[T],
     w: Option<&[T]>,
+    grad_buf: &mut Vec<T>,
     layout: Layout,
     b: usize,
     on_output: impl FnOnce(&[T]),
@@ -476,21 +477,27 @@ fn train_step<T: Float>(
     out.output.with_data(on_output);
     let grads = l.backward();
     optimizer.begin_step();
+    // Clipped gradients go through one buffer kept across steps (as `Optimizer::step` clips).
     match optimizer.clipping() {
-        // global_clipnorm scales every gradient by one factor from all of them together.
+        Clipping::None => lent.update_trainable(&params, &grads, |slot, values, g| optimizer.update_step(slot, values, g)),
+        // global_clipnorm scales every gradient by one factor from all of them together: their
+        // joint sum of squares first (per variable, in slot order, as `Clipping::global_scale`).
         clip @ Clipping::GlobalNorm(_) => {
-            let mut all: Vec<Vec<T>> = Vec::new();
-            lent.update_trainable(&params, &grads, |_, _, g| all.push(g.to_vec()));
-            let refs: Vec<&[T]> = all.iter().map(Vec::as_slice).collect();
-            let scale = clip.global_scale(&refs);
-            let mut buf = Vec::new();
+            let mut squares = T::ZERO;
+            lent.update_trainable(&params, &grads, |_, _, g| squares += g.iter().fold(T::ZERO, |a, &v| a + v * v));
+            let scale = clip.global_scale_of_squares(squares);
             lent.update_trainable(&params, &grads, |slot, values, g| {
-                buf.clear();
-                buf.extend(g.iter().map(|&v| scale.map_or(v, |s| v * s)));
-                optimizer.update_step(slot, values, &buf)
+                grad_buf.clear();
+                grad_buf.extend(g.iter().map(|&v| scale.map_or(v, |s| v * s)));
+                optimizer.update_step(slot, values, grad_buf)
             });
         }
-        _ => lent.update_trainable(&params, &grads, |slot, values, g| optimizer.update(slot, values, g)),
+        clip => lent.update_trainable(&params, &grads, |slot, values, g| {
+            grad_buf.clear();
+            grad_buf.extend_from_slice(g);
+            clip.clip_slot(grad_buf);
+            optimizer.update_step(slot, values, grad_buf)
+        }),
     }
     drop(grads);
     lent.apply_updates(&out.updates);

@@ -338,6 +338,8 @@ struct Scratch<T> {
     x: Vec<T>,
     y: Vec<T>,
     w: Vec<T>,
+    /// One variable's clipped gradient at a time (an optimizer with clipping).
+    grad: Vec<T>,
 }
 
 /// A network ready to train: layers, loss, optimizer, metrics and the tape it reuses.

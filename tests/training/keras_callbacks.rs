@@ -339,3 +339,42 @@ fn callbacks_resumed_from_their_state_decide_as_keras() {
     let e = Callback::<f64>::load_state(&mut ReduceLROnPlateau::new("loss"), es).unwrap_err();
     assert_eq!(e.to_string(), "ReduceLROnPlateau: argument 'state' is the state of another callback, not of ReduceLROnPlateau (got 'EarlyStopping')");
 }
+
+/// ModelCheckpoint with `save_best_only`, broken at every epoch and resumed from its state (as a
+/// checkpoint keeps it), saves exactly the epochs the unbroken run saves after the break; without
+/// the state it would save the first epoch after the break whether or not it improves.
+/// `initial_value_threshold` is the best the first save must beat, as Keras.
+#[test]
+fn model_checkpoint_resumed_from_its_state_saves_what_an_unbroken_run_saves() {
+    let dir = temp_dir("ckpt-resume");
+    let mut opt = Sgd::<f64>::new(0.1);
+    let values = [0.9, 0.8, 0.85, 0.7, 0.75, 0.72, 0.6];
+    let template = dir.join("m-{epoch:02d}.txt");
+    let best_only = || ModelCheckpoint::new(template.to_str().unwrap()).save_best_only(true);
+    let names = |cb: &ModelCheckpoint| -> Vec<String> {
+        cb.saved().iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect()
+    };
+    let mut straight = best_only();
+    drive(&mut straight, &mut opt, "val_loss", &values, values.len()).unwrap();
+    let all = names(&straight);
+    assert_eq!(all, ["m-01.txt", "m-02.txt", "m-04.txt", "m-07.txt"]);
+    for k in 1..values.len() {
+        let mut first = best_only();
+        drive(&mut first, &mut opt, "val_loss", &values, k).unwrap();
+        let mut second = best_only();
+        Callback::<f64>::load_state(&mut second, Callback::<f64>::state(&first).unwrap()).unwrap();
+        assert_eq!(second.best(), first.best(), "k = {k}");
+        drive_from(&mut second, &mut opt, "val_loss", &values, k, values.len()).unwrap();
+        let joined: Vec<String> = names(&first).into_iter().chain(names(&second)).collect();
+        assert_eq!(joined, all, "broken after {k} epochs");
+    }
+    // A fresh callback after epoch 4 (best 0.7) would save epoch 5 (0.75), which is no improvement.
+    let mut fresh = best_only();
+    drive_from(&mut fresh, &mut opt, "val_loss", &values, 4, values.len()).unwrap();
+    assert_eq!(names(&fresh)[0], "m-05.txt");
+
+    let mut threshold = best_only().initial_value_threshold(Some(0.75));
+    drive(&mut threshold, &mut opt, "val_loss", &values, values.len()).unwrap();
+    assert_eq!(names(&threshold), ["m-04.txt", "m-07.txt"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -273,3 +273,32 @@ fn optimizer_configs_round_trip_with_schedules_and_clipping() {
         assert_eq!((wa, ba), (wb, bb), "{name}");
     }
 }
+
+/// The schedules' optional arguments a config file can carry are checked too: an error naming the
+/// argument and the value from `schedule_from_keras`, a panic naming them from the builders;
+/// never a rate that turns infinite or NaN later.
+#[test]
+fn bad_optional_schedule_arguments_name_themselves() {
+    let cases = [
+        ("PolynomialDecay", serde_json::json!({"initial_learning_rate": 0.1, "decay_steps": 10, "power": -1.0}), "'power'", "-1"),
+        ("PolynomialDecay", serde_json::json!({"initial_learning_rate": 0.1, "decay_steps": 10, "end_learning_rate": -0.5}), "'end_learning_rate'", "-0.5"),
+        ("CosineDecay", serde_json::json!({"initial_learning_rate": 0.1, "decay_steps": 10, "alpha": 1.5}), "'alpha'", "1.5"),
+        ("CosineDecayRestarts", serde_json::json!({"initial_learning_rate": 0.1, "first_decay_steps": 10, "t_mul": 0.0}), "'t_mul'", "0"),
+        ("CosineDecayRestarts", serde_json::json!({"initial_learning_rate": 0.1, "first_decay_steps": 10, "m_mul": -2.0}), "'m_mul'", "-2"),
+    ];
+    for (name, args, arg, value) in cases {
+        let e = tapegrad::optim::schedule_from_keras(name, args.as_object().unwrap()).err().unwrap_or_else(|| panic!("{name} {args} must fail"));
+        let e = e.to_string();
+        assert!(e.contains(name) && e.contains(arg) && e.contains(value), "{e}");
+    }
+    let panics = |f: fn()| {
+        let e = std::panic::catch_unwind(f).expect_err("must panic");
+        e.downcast_ref::<String>().cloned().unwrap_or_default()
+    };
+    let e = panics(|| { let _ = PolynomialDecay::new(0.1, 10).unwrap().power(-0.5); });
+    assert!(e.contains("'power'") && e.contains("-0.5"), "{e}");
+    let e = panics(|| { let _ = PolynomialDecay::new(0.1, 10).unwrap().power(f64::NAN); });
+    assert!(e.contains("'power'") && e.contains("NaN"), "{e}");
+    // Power 0 is a constant rate, allowed as in Keras.
+    assert!((PolynomialDecay::new(0.1, 10).unwrap().power(0.0).precision(Precision::Float64).rate_f64(7) - 0.1).abs() < 1e-15);
+}

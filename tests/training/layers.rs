@@ -69,6 +69,35 @@ fn gaussian_dropout_multiplies_by_noise_of_mean_one() {
     }
 }
 
+/// Each training call draws a fresh mask, independent of the previous call's and between
+/// neighbouring elements: the fraction kept in both of two calls, and of adjacent pairs kept
+/// together, is `(1 - rate)^2` (a reused or row-repeated mask gives `1 - rate`); likewise two
+/// calls' Gaussian noises are uncorrelated.
+#[test]
+fn every_call_draws_fresh_independent_noise() {
+    let (rate, n) = (0.4, (ROWS * WIDTH) as f64);
+    let net = Sequential::<f64>::with_seed(WIDTH, vec![Dropout::new(rate)], 0);
+    let tape = Tape::new();
+    let x = tape.constant(Tensor::full(&[ROWS, WIDTH], 1.0));
+    let mut rng = StdRng::seed_from_u64(11);
+    let a = net.call(&[], x, true, Some(&mut rng)).output.value();
+    let b = net.call(&[], x, true, Some(&mut rng)).output.value();
+    let both = a.data().iter().zip(b.data()).filter(|(p, q)| **p != 0.0 && **q != 0.0).count() as f64 / n;
+    let pairs = a.data().windows(2).filter(|w| w[0] != 0.0 && w[1] != 0.0).count() as f64 / (n - 1.0);
+    let kept2 = (1.0 - rate) * (1.0 - rate);
+    // Standard errors about 0.0015: the bounds are five of them, far from 1 - rate = 0.6.
+    assert!((both - kept2).abs() < 0.008, "kept in both calls: {both}, want {kept2}");
+    assert!((pairs - kept2).abs() < 0.008, "adjacent pairs kept: {pairs}, want {kept2}");
+    assert_ne!(a.data()[..WIDTH], a.data()[WIDTH..2 * WIDTH], "rows share a mask");
+
+    let net = Sequential::<f64>::with_seed(WIDTH, vec![GaussianNoise::new(1.0)], 0);
+    let x = tape.constant(Tensor::zeros(&[ROWS, WIDTH]));
+    let a = net.call(&[], x, true, Some(&mut rng)).output.value();
+    let b = net.call(&[], x, true, Some(&mut rng)).output.value();
+    let corr = a.data().iter().zip(b.data()).map(|(p, q)| p * q).sum::<f64>() / n;
+    assert!(corr.abs() < 0.016, "two calls' noises correlate: {corr}");
+}
+
 #[test]
 fn dropout_gradient_is_its_mask() {
     let net = Sequential::<f64>::with_seed(4, vec![Dropout::new(0.5)], 0);

@@ -1,0 +1,110 @@
+//! Keras' penalty and constraint options of a layer with a kernel and a bias (`Dense`, `Conv1D`,
+//! `Conv2D`): `kernel_regularizer`, `bias_regularizer`, `activity_regularizer`,
+//! `kernel_constraint` and `bias_constraint`. Checked when the layer is built, turned into loss
+//! terms and projections, and saved in the layer's configuration.
+
+use super::layer::Ctx;
+use super::{Constraint, Regularizer};
+use crate::tape::{Param, Var};
+use crate::tensor::Float;
+use serde_json::{Map, Value};
+
+/// The configuration keys, in Keras' names.
+pub(crate) const KEYS: [&str; 5] = ["kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"];
+
+/// A layer's penalties and constraints (each optional).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct WeightOptions {
+    pub(crate) kernel_regularizer: Option<Regularizer>,
+    pub(crate) bias_regularizer: Option<Regularizer>,
+    pub(crate) activity_regularizer: Option<Regularizer>,
+    pub(crate) kernel_constraint: Option<Constraint>,
+    pub(crate) bias_constraint: Option<Constraint>,
+}
+
+impl WeightOptions {
+    /// Whether every option takes the weight it will meet (`activity` is the output's shape with
+    /// its batch axis) and has arguments its constructor accepts; the error names the option.
+    pub(crate) fn check(&self, kernel: &[usize], bias: &[usize], activity: &[usize]) -> Result<(), String> {
+        let reg = |r: &Option<Regularizer>, shape: &[usize]| r.as_ref().and_then(|r| r.check_shape(shape).err()).map(|e| e.0);
+        let con = |c: &Option<Constraint>, shape: &[usize]| c.as_ref().and_then(|c| c.check_shape(shape).err()).map(|e| e.0);
+        let problems = [
+            (KEYS[0], reg(&self.kernel_regularizer, kernel)),
+            (KEYS[1], reg(&self.bias_regularizer, bias)),
+            (KEYS[2], reg(&self.activity_regularizer, activity)),
+            (KEYS[3], con(&self.kernel_constraint, kernel)),
+            (KEYS[4], con(&self.bias_constraint, bias)),
+        ];
+        match problems.into_iter().find_map(|(argument, p)| p.map(|e| (argument, e))) {
+            Some((argument, e)) => Err(format!("{argument}: {e}")),
+            None => Ok(()),
+        }
+    }
+
+    /// Adds the activity penalty of the layer's output (after its activation) to the step's
+    /// losses, divided by the batch size as Keras 3 does.
+    pub(crate) fn add_activity_penalty<'t, T: Float>(&self, out: Var<'t, T>, ctx: &mut Ctx<'_, 't, T>) {
+        if let Some(r) = &self.activity_regularizer {
+            let batch = T::from_f64(out.shape().first().copied().unwrap_or(1).max(1) as f64);
+            ctx.add_loss(r.penalty(out) / batch);
+        }
+    }
+
+    /// The kernel's and the bias's penalties (those that are set).
+    pub(crate) fn penalties<'t, T: Float>(&self, ctx: &Ctx<'_, 't, T>, kernel: Option<Param>, bias: Option<Param>) -> Vec<Var<'t, T>> {
+        let mut terms = Vec::new();
+        if let (Some(r), Some(k)) = (&self.kernel_regularizer, kernel) {
+            terms.push(r.penalty(ctx.param(k)));
+        }
+        if let (Some(r), Some(b)) = (&self.bias_regularizer, bias) {
+            terms.push(r.penalty(ctx.param(b)));
+        }
+        terms
+    }
+
+    /// Hands each constrained weight and its constraint to `f`.
+    pub(crate) fn constraints(&self, f: &mut dyn FnMut(Param, &Constraint), kernel: Option<Param>, bias: Option<Param>) {
+        if let (Some(c), Some(k)) = (&self.kernel_constraint, kernel) {
+            f(k, c);
+        }
+        if let (Some(c), Some(b)) = (&self.bias_constraint, bias) {
+            f(b, c);
+        }
+    }
+
+    /// Writes the five keys (`null` when unset) into a layer's configuration object.
+    pub(crate) fn write_config(&self, config: &mut Value) {
+        if let Value::Object(map) = config {
+            let reg = |r: &Option<Regularizer>| r.as_ref().map_or(Value::Null, Regularizer::to_json);
+            let con = |c: &Option<Constraint>| c.as_ref().map_or(Value::Null, Constraint::to_json);
+            map.insert(KEYS[0].into(), reg(&self.kernel_regularizer));
+            map.insert(KEYS[1].into(), reg(&self.bias_regularizer));
+            map.insert(KEYS[2].into(), reg(&self.activity_regularizer));
+            map.insert(KEYS[3].into(), con(&self.kernel_constraint));
+            map.insert(KEYS[4].into(), con(&self.bias_constraint));
+        }
+    }
+
+    /// The options of a saved configuration (`{"class": ..., "args": {...}}` or `null` under each
+    /// key; a missing key is unset).
+    ///
+    /// # Errors
+    /// A bad regularizer or constraint, named with its key.
+    pub(crate) fn from_config(config: &Map<String, Value>) -> Result<Self, String> {
+        let regularizer = |key: &str| match config.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => Regularizer::from_json(v).map(Some).map_err(|e| format!("{key}: {e}")),
+        };
+        let constraint = |key: &str| match config.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => Constraint::from_json(v).map(Some).map_err(|e| format!("{key}: {e}")),
+        };
+        Ok(WeightOptions {
+            kernel_regularizer: regularizer(KEYS[0])?,
+            bias_regularizer: regularizer(KEYS[1])?,
+            activity_regularizer: regularizer(KEYS[2])?,
+            kernel_constraint: constraint(KEYS[3])?,
+            bias_constraint: constraint(KEYS[4])?,
+        })
+    }
+}
