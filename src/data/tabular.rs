@@ -236,7 +236,9 @@ impl Preprocessing {
         let integers = numeric && cells.iter().all(|s| s.parse::<f64>().is_ok_and(|v| v.fract() == 0.0));
         let name = &options.target;
         let shown = |cl: &[String]| {
-            let list: Vec<&str> = cl.iter().take(6).map(String::as_str).collect();
+            // A name with a comma (or blank at an end) is quoted, so the list reads unambiguously.
+            let list: Vec<String> =
+                cl.iter().take(6).map(|c| if c.contains(',') || c.trim() != c || c.is_empty() { format!("{c:?}") } else { c.clone() }).collect();
             format!("{}{}", list.join(", "), if cl.len() > 6 { ", ..." } else { "" })
         };
         let (task, inferred) = match options.task {

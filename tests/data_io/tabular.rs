@@ -117,3 +117,12 @@ fn split_arguments_are_checked() {
     let e = stratified_split_indices(&[0, 0, 0, 1], 0.5, 0).unwrap_err().to_string();
     assert_eq!(e, "class 1 has 1 row(s); a stratified split needs at least 2 of each class");
 }
+
+#[test]
+fn class_names_with_commas_are_quoted_when_listed() {
+    let text = "x,kind\n1,\"high, hot\"\n2,low\n3,mid\n4,low\n";
+    let t = parse_table(text, CsvOptions::default()).unwrap();
+    let (pre, rows) = Preprocessing::prepare(&t, &target("kind")).unwrap();
+    assert_eq!(pre.labels, ["high, hot", "low", "mid"]);
+    assert_eq!(rows.inferred, "task: multiclass (inferred: target \"kind\" holds text, 3 classes: \"high, hot\", low, mid)");
+}
