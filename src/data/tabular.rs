@@ -180,6 +180,11 @@ impl Preprocessing {
         } else {
             options.features.iter().map(|f| table.column(f)).collect::<Result<_, _>>()?
         };
+        // Columns are found by name again at prediction: two columns of one name are an error
+        // now, not when the model is used.
+        for &c in &feature_cols {
+            table.column(&table.header[c])?;
+        }
         if feature_cols.is_empty() {
             return Err(TabularError(format!("no feature columns: the table has only the target {:?}", options.target)));
         }

@@ -126,3 +126,14 @@ fn class_names_with_commas_are_quoted_when_listed() {
     assert_eq!(pre.labels, ["high, hot", "low", "mid"]);
     assert_eq!(rows.inferred, "task: multiclass (inferred: target \"kind\" holds text, 3 classes: \"high, hot\", low, mid)");
 }
+
+#[test]
+fn two_feature_columns_of_one_name_are_an_error_at_fit_as_at_predict() {
+    let t = parse_table("a,a,y\n1,2,0\n2,3,1\n", CsvOptions::default()).unwrap();
+    let err = Preprocessing::prepare(&t, &target("y")).unwrap_err().to_string();
+    assert_eq!(err, "line 1: column name \"a\" is ambiguous, it appears in columns [1, 2]");
+    // Naming other columns is fine.
+    let t = parse_table("a,a,b,y\n1,2,5,0\n2,3,6,1\n", CsvOptions::default()).unwrap();
+    let opts = TabularOptions { features: vec!["b".into()], ..target("y") };
+    assert!(Preprocessing::prepare(&t, &opts).is_ok());
+}
