@@ -294,3 +294,26 @@ fn a_failed_predict_leaves_no_output_file() {
     let (ok, _, err) = tapegrad(&["evaluate", "--model", &model, "--csv", &unlabelled]);
     assert!(!ok && err.lines().count() == 1 && err.contains("no column named \"species\""), "{err}");
 }
+
+#[test]
+fn evaluate_takes_the_target_under_another_name() {
+    let d = temp_dir("evaluate_target");
+    let model = d.join("m.safetensors").display().to_string();
+    let (ok, stdout, err) = tapegrad(&["fit", "--dataset", "wine", "--epochs", "20", "--no-plots", "--out", &d.join("rep").display().to_string(), "--save", &model]);
+    assert!(ok, "{err}");
+    let wine = tapegrad::data::dataset("wine").unwrap().csv;
+    let renamed = write(&d, "renamed.csv", &wine.replacen("cultivar", "truth", 1));
+    let (ok, out, err) = tapegrad(&["evaluate", "--model", &model, "--csv", &renamed, "--target", "truth"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("accuracy") && out.contains("on 178 rows") && out.contains("(target \"truth\")"), "{out}");
+    // The same accuracy as on the original file: 124 training and 54 test rows, as fit reported.
+    let acc = |text: &str, key: &str| -> f64 {
+        let rest = &text[text.find(key).unwrap() + key.len()..];
+        rest.split(|c: char| c.is_whitespace() || c == ',').find(|s| !s.is_empty()).unwrap().parse().unwrap()
+    };
+    let (train, test) = (acc(&stdout, "Train accuracy:"), acc(&stdout, "Test accuracy:"));
+    let expected = (124.0 * train + 54.0 * test) / 178.0;
+    assert!((acc(&out, "accuracy") - expected).abs() < 0.01, "{out} vs {stdout}");
+    let (ok, _, err) = tapegrad(&["evaluate", "--model", &model, "--csv", &renamed]);
+    assert!(!ok && err.contains("no column named \"cultivar\""), "{err}");
+}
