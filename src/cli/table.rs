@@ -53,7 +53,7 @@ pub struct TrainArgs {
     /// Learning rate.
     #[arg(long, default_value_t = 0.01)]
     pub lr: f64,
-    /// Momentum (sgd, rmsprop).
+    /// Momentum (sgd, rmsprop), in [0, 1].
     #[arg(long, default_value_t = 0.9)]
     pub momentum: f64,
     /// Epochs.
@@ -171,6 +171,9 @@ fn train_options(t: &TrainArgs) -> Result<TrainOptions, String> {
     }
     if !(t.test_fraction > 0.0 && t.test_fraction < 1.0) {
         return Err(format!("--test-fraction must be strictly between 0 and 1, got {}", t.test_fraction));
+    }
+    if !(0.0..=1.0).contains(&t.momentum) {
+        return Err(format!("--momentum must be between 0 and 1 (as Keras' SGD requires), got {}", t.momentum));
     }
     if t.hidden.contains(&0) {
         return Err("--hidden: every layer needs at least 1 unit".into());

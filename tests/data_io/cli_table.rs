@@ -317,3 +317,12 @@ fn evaluate_takes_the_target_under_another_name() {
     let (ok, _, err) = tapegrad(&["evaluate", "--model", &model, "--csv", &renamed]);
     assert!(!ok && err.contains("no column named \"cultivar\""), "{err}");
 }
+
+#[test]
+fn a_number_as_a_loss_is_read_as_a_formula_and_momentum_is_checked() {
+    // "1" is no registry name: it is a formula without p, not an unknown name with the whole registry.
+    let (ok, _, err) = tapegrad(&["fit", "--dataset", "iris", "--loss", "1", "--out", "/nonexistent/x"]);
+    assert!(!ok && err == "error: --loss: the formula does not use p (the predictions), so it cannot train a model\n  1\n  ^\n", "{err}");
+    fails_with(&["fit", "--dataset", "iris", "--momentum", "5"], "--momentum must be between 0 and 1 (as Keras' SGD requires), got 5");
+    fails_with(&["compare", "--dataset", "iris", "--momentum=-0.5"], "--momentum must be between 0 and 1");
+}
