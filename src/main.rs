@@ -21,7 +21,7 @@ enum Command {
     /// List every loss in the registry with its formula and options, or gradcheck a formula.
     Losses {
         /// Gradcheck this loss formula over t and p on random batches and print the errors.
-        #[arg(long, value_name = "FORMULA")]
+        #[arg(long, value_name = "FORMULA", allow_hyphen_values = true)]
         check: Option<String>,
     },
     /// Train one model on a CSV file or bundled data set and write a report.
@@ -40,6 +40,7 @@ enum Command {
     /// Write the recorded graph of a loss on a small random batch as Graphviz DOT.
     Graph {
         /// The loss, by registry name (e.g. binary_crossentropy, mse) or as a formula over t and p.
+        #[arg(allow_hyphen_values = true)]
         loss: String,
         /// Rows in the batch.
         #[arg(long, default_value_t = 2)]

@@ -156,7 +156,15 @@ pub fn check_formula(text: &str) -> Result<(), String> {
                 continue;
             }
             checked += 1;
-            match gradcheck(|v| f.eval(v[0].tape().constant(t.clone()), v[0]), std::slice::from_ref(&p)) {
+            // A loss with more than one element is averaged, as training and `graph` reduce it.
+            let checked = gradcheck(
+                |v| {
+                    let l = f.eval(v[0].tape().constant(t.clone()), v[0]);
+                    if l.len() == 1 { l } else { l.mean() }
+                },
+                std::slice::from_ref(&p),
+            );
+            match checked {
                 Ok(r) => println!("{shape:<10} {seed:>5} {:>8} {:>12.3e} {:>12.3e}  ok", r.elements, r.max_abs_error, r.max_rel_error),
                 Err(e) => {
                     failures += 1;

@@ -53,7 +53,7 @@ pub struct TrainArgs {
     /// Learning rate.
     #[arg(long, default_value_t = 0.01)]
     pub lr: f64,
-    /// Momentum (sgd, rmsprop).
+    /// Momentum (sgd, rmsprop), in [0, 1].
     #[arg(long, default_value_t = 0.9)]
     pub momentum: f64,
     /// Epochs.
@@ -78,8 +78,8 @@ pub struct FitArgs {
     #[command(flatten)]
     pub train: TrainArgs,
     /// A registry loss or a formula over t and p (default: mse, binary_crossentropy or
-    /// categorical_crossentropy by task).
-    #[arg(long)]
+    /// categorical_crossentropy by task). A formula may start with a minus: `--loss "-mean(t * log(p))"`.
+    #[arg(long, allow_hyphen_values = true)]
     pub loss: Option<String>,
     /// Save the trained model (with its scaling and encodings) to this .safetensors file.
     #[arg(long)]
@@ -101,7 +101,7 @@ pub struct CompareArgs {
     pub train: TrainArgs,
     /// Losses, comma-separated: registry names or formulas (commas inside parentheses belong to the
     /// formula). Default: the main job's four for the task.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub losses: Option<String>,
     /// Runs per loss, each with its own seed (split, weights, shuffles).
     #[arg(long, default_value_t = 10)]
@@ -171,6 +171,9 @@ fn train_options(t: &TrainArgs) -> Result<TrainOptions, String> {
     }
     if !(t.test_fraction > 0.0 && t.test_fraction < 1.0) {
         return Err(format!("--test-fraction must be strictly between 0 and 1, got {}", t.test_fraction));
+    }
+    if !(0.0..=1.0).contains(&t.momentum) {
+        return Err(format!("--momentum must be between 0 and 1 (as Keras' SGD requires), got {}", t.momentum));
     }
     if t.hidden.contains(&0) {
         return Err("--hidden: every layer needs at least 1 unit".into());
@@ -353,8 +356,9 @@ pub fn compare(a: &CompareArgs) -> Result<(), String> {
     let grid = run_grid(&pre, &rows, &losses, &opts, &seeds)?;
     let all: Vec<LossRuns> = grid.iter().zip(&losses).enumerate().map(|(i, ((runs, secs), l))| to_runs(l, i, runs, *secs)).collect();
     println!("\n{}", tapegrad::report::compare_table(metric, &all));
-    if let Some(best) = tapegrad::report::best_loss(metric, &all) {
-        println!("best by median test {metric}: {}", best.label);
+    if let Some(sentence) = tapegrad::report::best_loss_sentence(metric, &all) {
+        let plain = sentence.replace("**", "").replace('`', "");
+        println!("best{}", plain.strip_prefix("Best").unwrap_or(&plain));
     }
     let section = CompareSection {
         name: "compare".into(),

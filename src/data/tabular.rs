@@ -180,6 +180,11 @@ impl Preprocessing {
         } else {
             options.features.iter().map(|f| table.column(f)).collect::<Result<_, _>>()?
         };
+        // Columns are found by name again at prediction: two columns of one name are an error
+        // now, not when the model is used.
+        for &c in &feature_cols {
+            table.column(&table.header[c])?;
+        }
         if feature_cols.is_empty() {
             return Err(TabularError(format!("no feature columns: the table has only the target {:?}", options.target)));
         }
@@ -236,7 +241,9 @@ impl Preprocessing {
         let integers = numeric && cells.iter().all(|s| s.parse::<f64>().is_ok_and(|v| v.fract() == 0.0));
         let name = &options.target;
         let shown = |cl: &[String]| {
-            let list: Vec<&str> = cl.iter().take(6).map(String::as_str).collect();
+            // A name with a comma (or blank at an end) is quoted, so the list reads unambiguously.
+            let list: Vec<String> =
+                cl.iter().take(6).map(|c| if c.contains(',') || c.trim() != c || c.is_empty() { format!("{c:?}") } else { c.clone() }).collect();
             format!("{}{}", list.join(", "), if cl.len() > 6 { ", ..." } else { "" })
         };
         let (task, inferred) = match options.task {

@@ -234,10 +234,17 @@ impl Formula {
         &self.root
     }
 
-    /// Whether a text looks like a formula rather than a loss name (it uses `t` or `p`, an operator
-    /// or a parenthesis).
+    /// Whether a text looks like a formula rather than a loss name (it is `t` or `p`, uses an
+    /// operator or a parenthesis, or starts with a number, which no loss name does).
+    ///
+    /// ```
+    /// use tapegrad::formula::Formula;
+    /// assert!(Formula::looks_like_formula("mean(abs(t - p))") && Formula::looks_like_formula("0.5"));
+    /// assert!(!Formula::looks_like_formula("huber"));
+    /// ```
     pub fn looks_like_formula(text: &str) -> bool {
-        text.contains(|c: char| "()+-*/^<>=!".contains(c)) || text.trim() == "t" || text.trim() == "p"
+        let text = text.trim();
+        text.contains(|c: char| "()+-*/^<>=!".contains(c)) || text == "t" || text == "p" || text.starts_with(|c: char| c.is_ascii_digit() || c == '.')
     }
 
     pub(crate) fn error(&self, span: (usize, usize), message: impl Into<String>) -> FormulaError {

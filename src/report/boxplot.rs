@@ -5,6 +5,7 @@ use std::path::Path;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::plots::{render_png, y_label_width, Drawn, FONT, PALETTE, REPEATED_SIZE};
 use super::stats::quantile_sorted;
@@ -69,6 +70,12 @@ fn repeated_title(heading: &str, metric: &str, groups: &[(String, Vec<f64>)]) ->
     title
 }
 
+/// Whether labels `widths` pixels wide, centred in slots `slot` pixels apart, would touch (with
+/// 10 pixels between them as the least gap).
+fn labels_collide(widths: &[u32], slot: f64) -> bool {
+    widths.windows(2).any(|w| f64::from(w[0] + w[1]) / 2.0 + 10.0 > slot)
+}
+
 fn draw_repeated<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     heading: &str,
@@ -80,11 +87,17 @@ fn draw_repeated<DB: DrawingBackend>(
     let n = groups.len();
     let y_axis = Axis::linear(groups.iter().map(|(_, v)| v.as_slice()), 8);
     let names: Vec<&str> = groups.iter().map(|(name, _)| name.as_str()).collect();
+    // Long names side by side (sparse_categorical_crossentropy beside categorical_crossentropy)
+    // would run into each other: then every other one goes on a second row, below the first.
+    let label_style: TextStyle = (FONT, 14).into_font().color(&BLACK);
+    let widths: Vec<u32> = names.iter().map(|n| root.estimate_text_size(n, &label_style).map_or(0, |s| s.0)).collect();
+    let plot_width = f64::from(root.dim_in_pixel().0) - 12.0 - 24.0 - f64::from(y_label_width(&y_axis));
+    let two_rows = labels_collide(&widths, plot_width / n as f64);
     let mut chart = ChartBuilder::on(root)
         .caption(title, (FONT, 22).into_font().style(FontStyle::Bold))
         .margin(12)
         .margin_right(24)
-        .x_label_area_size(45)
+        .x_label_area_size(if two_rows { 64 } else { 45 })
         .y_label_area_size(y_label_width(&y_axis))
         .build_cartesian_2d(-0.5..(n as f64 - 0.5), y_axis.clone())?;
     chart
@@ -93,7 +106,7 @@ fn draw_repeated<DB: DrawingBackend>(
         .x_labels(n + 1)
         .x_label_formatter(&|v: &f64| {
             let i = v.round();
-            if (v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < names.len() {
+            if !two_rows && (v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < names.len() {
                 names[i as usize].to_string()
             } else {
                 String::new()
@@ -105,6 +118,14 @@ fn draw_repeated<DB: DrawingBackend>(
         .axis_desc_style((FONT, 15))
         .light_line_style(WHITE.mix(0.0))
         .draw()?;
+    if two_rows {
+        let style = label_style.pos(Pos::new(HPos::Center, VPos::Top));
+        let bottom = y_axis.range().start;
+        for (g, name) in names.iter().enumerate() {
+            let (px, py) = chart.backend_coord(&(g as f64, bottom));
+            root.draw(&Text::new(name.to_string(), (px, py + 8 + if g % 2 == 1 { 20 } else { 0 }), style.clone()))?;
+        }
+    }
     let half = 0.2;
     for (g, (_, values)) in groups.iter().enumerate() {
         let colour = PALETTE[g % PALETTE.len()];
@@ -202,6 +223,21 @@ mod tests {
             repeated_title("Repeated evaluation", "accuracy", &groups[..1]),
             "Repeated evaluation: test accuracy over 4 runs"
         );
+    }
+
+    #[test]
+    fn long_names_side_by_side_go_on_two_rows() {
+        // The wine chapter's four losses on an 800-pixel figure: about 170 pixels a slot.
+        let (cce, sparse, kld) = (170, 225, 85);
+        assert!(labels_collide(&[cce, sparse, kld, cce], 170.0));
+        assert!(!labels_collide(&[120, 60, 85], 170.0));
+        assert!(!labels_collide(&[300], 100.0));
+        let groups: Vec<(String, Vec<f64>)> = ["categorical_crossentropy", "sparse_categorical_crossentropy", "kl_divergence", "categorical_hinge"]
+            .iter()
+            .map(|n| (n.to_string(), vec![0.94, 0.96, 0.98]))
+            .collect();
+        let buf = render(REPEATED_SIZE, |root| draw_repeated(root, "wine", "accuracy", &groups));
+        assert!(count(&buf, PALETTE[3]) > 40);
     }
 
     #[test]

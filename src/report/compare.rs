@@ -78,33 +78,160 @@ pub fn split_modes(xs: &[f64]) -> Option<(Vec<f64>, Vec<f64>)> {
         .map(|(i, _)| (v[..i].to_vec(), v[i..].to_vec()))
 }
 
-/// A sentence on the modes of a loss's runs, or `None`.
-pub fn modes_note(metric: &str, xs: &[f64]) -> Option<String> {
-    let (low, high) = split_modes(xs)?;
-    let r = |g: &[f64]| format!("{:.3}–{:.3}", g[0], g[g.len() - 1]);
-    Some(format!(
-        "the runs split into two modes: {} at {metric} {} and {} at {}; a single seed would show only one of them",
-        low.len(),
-        r(&low),
-        high.len(),
-        r(&high)
-    ))
+/// The groups the runs fall into, lowest first, when they fall into separate modes (`None` when
+/// they do not). Sorted values are cut at every gap that is at least a quarter of the whole range,
+/// a tenth of the median's size and twice the median gap between neighbours; a cut is dropped
+/// again (the smallest first) while its gap is less than three times the spread of the tighter
+/// group beside it or half the spread of the looser one. Modes need at least two groups of two or
+/// more runs: a lone outlier beside one group is not a mode. Unlike [`split_modes`], a run between
+/// the modes, or a lone collapsed one, stays a group of its own instead of hiding the split.
+///
+/// ```
+/// use tapegrad::report::mode_groups;
+/// // The categorical hinge on the blobs over seeds 1..10: collapsed runs, one between, good runs.
+/// let hinge = [0.652, 0.546, 0.828, 0.828, 0.548, 0.798, 0.548, 0.342, 0.546, 0.55];
+/// let groups = mode_groups(&hinge).unwrap();
+/// assert_eq!(groups.iter().map(Vec::len).collect::<Vec<_>>(), [1, 6, 3]);
+/// assert_eq!(groups[2], [0.798, 0.828, 0.828]);
+/// // Steps of an accuracy on a small test set, a tail, five noisy errors: no modes.
+/// assert!(mode_groups(&[0.944, 0.963, 0.963, 0.981, 0.981, 1.0]).is_none());
+/// assert!(mode_groups(&[0.662, 0.70, 0.74, 0.77, 0.79, 0.80, 0.85, 0.901, 1.004, 1.034]).is_none());
+/// assert!(mode_groups(&[0.0166, 0.0195, 0.026, 0.0272, 0.0314]).is_none());
+/// // One collapsed run is an outlier, two are a mode.
+/// assert!(mode_groups(&[0.96, 0.96, 0.97, 0.96, 0.95, 0.96, 0.5]).is_none());
+/// assert_eq!(mode_groups(&[0.96, 0.96, 0.97, 0.96, 0.95, 0.52, 0.5]).unwrap()[0], [0.5, 0.52]);
+/// ```
+pub fn mode_groups(xs: &[f64]) -> Option<Vec<Vec<f64>>> {
+    let mut v: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.len() < 4 {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let mut gaps: Vec<f64> = v.windows(2).map(|w| w[1] - w[0]).collect();
+    let gap = |i: usize| v[i] - v[i - 1];
+    gaps.sort_by(f64::total_cmp);
+    let threshold = (0.25 * (v[v.len() - 1] - v[0])).max(0.1 * quantile_sorted(&v, 0.5).abs()).max(2.0 * quantile_sorted(&gaps, 0.5));
+    let mut cuts: Vec<usize> = (1..v.len()).filter(|&i| gap(i) > 0.0 && gap(i) >= threshold).collect();
+    let groups = |cuts: &[usize]| -> Vec<Vec<f64>> {
+        let bounds: Vec<usize> = std::iter::once(0).chain(cuts.iter().copied()).chain([v.len()]).collect();
+        bounds.windows(2).map(|b| v[b[0]..b[1]].to_vec()).collect()
+    };
+    let spread = |g: &[f64]| g[g.len() - 1] - g[0];
+    loop {
+        let gs = groups(&cuts);
+        let weakest = cuts
+            .iter()
+            .enumerate()
+            .filter(|&(j, &c)| {
+                let (a, b) = (spread(&gs[j]), spread(&gs[j + 1]));
+                gap(c) < 3.0 * a.min(b) || gap(c) < 0.5 * a.max(b)
+            })
+            .min_by(|x, y| gap(*x.1).total_cmp(&gap(*y.1)))
+            .map(|(j, _)| j);
+        match weakest {
+            Some(j) => {
+                cuts.remove(j);
+            }
+            None => break,
+        }
+    }
+    let gs = groups(&cuts);
+    (gs.iter().filter(|g| g.len() >= 2).count() >= 2).then_some(gs)
 }
 
-/// The loss with the best median test metric (largest for accuracy, smallest otherwise).
+/// A sentence on the modes of a loss's runs (see [`mode_groups`]), or `None`.
+pub fn modes_note(metric: &str, xs: &[f64]) -> Option<String> {
+    let groups = mode_groups(xs)?;
+    let r = |g: &[f64]| if g[0] == g[g.len() - 1] { format!("{:.3}", g[0]) } else { format!("{:.3}–{:.3}", g[0], g[g.len() - 1]) };
+    let parts: Vec<String> = groups.iter().enumerate().map(|(i, g)| format!("{} at {}{}", g.len(), if i == 0 { format!("{metric} ") } else { String::new() }, r(g))).collect();
+    let (last, rest) = parts.split_last()?;
+    let count = if groups.len() == 2 { "two modes".to_string() } else { format!("{} groups", groups.len()) };
+    Some(format!("the runs split into {count}: {} and {last}; a single seed would show only one of them", rest.join(", ")))
+}
+
+/// The loss with the best median test metric (largest for accuracy, smallest otherwise). A tie on
+/// the median goes to the better mean over the finite runs, and a tie on both to the loss listed
+/// first (see [`median_ties`] for saying so).
+///
+/// ```
+/// use tapegrad::report::{best_loss, Curves, LossRuns};
+/// let runs = |name: &str, test: &[f64]| LossRuns {
+///     name: name.into(), label: name.into(), train: test.to_vec(), test: test.to_vec(),
+///     curves: Curves::default(), seconds: 0.0, notes: vec![],
+/// };
+/// // Same median 0.9; b's mean is higher; c equals b and comes later.
+/// let all = [runs("a", &[0.8, 0.9, 0.9]), runs("b", &[0.9, 0.9, 1.0]), runs("c", &[1.0, 0.9, 0.9])];
+/// assert_eq!(best_loss("accuracy", &all).unwrap().name, "b");
+/// assert_eq!(best_loss("mse", &all).unwrap().name, "a");
+/// ```
 pub fn best_loss<'a>(metric: &str, losses: &'a [LossRuns]) -> Option<&'a LossRuns> {
     let higher = metric_higher_is_better(metric);
-    losses
-        .iter()
-        .filter(|l| median_min_max(&l.test).0.is_finite())
-        .max_by(|a, b| {
-            let (ma, mb) = (median_min_max(&a.test).0, median_min_max(&b.test).0);
-            if higher {
-                ma.total_cmp(&mb)
-            } else {
-                mb.total_cmp(&ma)
+    let key = |l: &LossRuns| (median_min_max(&l.test).0, finite_mean(&l.test));
+    let mut best: Option<(&LossRuns, (f64, f64))> = None;
+    for l in losses.iter().filter(|l| median_min_max(&l.test).0.is_finite()) {
+        let k = key(l);
+        let better = match best {
+            None => true,
+            Some((_, b)) => {
+                let means = if same_value(k.1, b.1) { std::cmp::Ordering::Equal } else { k.1.total_cmp(&b.1) };
+                let ord = k.0.total_cmp(&b.0).then(means);
+                if higher { ord.is_gt() } else { ord.is_lt() }
             }
-        })
+        };
+        if better {
+            best = Some((l, k));
+        }
+    }
+    best.map(|(l, _)| l)
+}
+
+/// The losses other than `best` whose median test metric equals its median, and how many of them
+/// have the same mean too (between those, the order of the list decided).
+pub fn median_ties<'a>(best: &LossRuns, losses: &'a [LossRuns]) -> (Vec<&'a LossRuns>, usize) {
+    let (m, mean) = (median_min_max(&best.test).0, finite_mean(&best.test));
+    let ties: Vec<&LossRuns> = losses.iter().filter(|l| l.name != best.name && median_min_max(&l.test).0 == m).collect();
+    let same_mean = ties.iter().filter(|l| same_value(finite_mean(&l.test), mean)).count();
+    (ties, same_mean)
+}
+
+/// Equal up to rounding (the same runs summed in another order give means a last bit apart).
+fn same_value(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1.0)
+}
+
+/// The mean of the finite values.
+fn finite_mean(xs: &[f64]) -> f64 {
+    mean(&xs.iter().copied().filter(|x| x.is_finite()).collect::<Vec<_>>())
+}
+
+/// The sentence naming the best loss by the median test metric (and how a tie was decided).
+/// `None` for a single loss: there is nothing to compare.
+pub fn best_loss_sentence(metric: &str, losses: &[LossRuns]) -> Option<String> {
+    if losses.len() < 2 {
+        return None;
+    }
+    let best = best_loss(metric, losses)?;
+    let (med, _, _) = median_min_max(&best.test);
+    let (ties, same_mean) = median_ties(best, losses);
+    let tie = if ties.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<String> = ties.iter().map(|l| format!("`{}`", l.label)).collect();
+        format!(
+            "; the median ties with {}, {}",
+            names.join(", "),
+            match same_mean {
+                0 => "and the mean decides",
+                n if n == ties.len() => "and so does the mean: the first listed is named",
+                _ => "and the mean decides, then the order of the list",
+            }
+        )
+    };
+    Some(format!(
+        "Best by median test {metric}: **`{}`** ({med:.3}; {} is better{tie}).",
+        best.label,
+        if metric_higher_is_better(metric) { "higher" } else { "lower" }
+    ))
 }
 
 /// Writes `bytes` to `path` via a temporary file in the same directory and a rename.
@@ -205,16 +332,8 @@ pub fn write_section(dir: &Path, s: &CompareSection, plots: bool) -> Result<Stri
     }
     md.push('\n');
     md.push_str(&compare_table(&s.metric, &s.losses));
-    if let Some(best) = best_loss(&s.metric, &s.losses) {
-        let (med, _, _) = median_min_max(&best.test);
-        let _ = writeln!(
-            md,
-            "\nBest by median test {}: **`{}`** ({:.3}; {} is better).",
-            s.metric,
-            best.label,
-            med,
-            if metric_higher_is_better(&s.metric) { "higher" } else { "lower" }
-        );
+    if let Some(sentence) = best_loss_sentence(&s.metric, &s.losses) {
+        let _ = writeln!(md, "\n{sentence}");
     }
     for l in &s.losses {
         if let Some(note) = modes_note(&s.metric, &l.test) {

@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 
 pub use self::boxplot::plot_repeated;
 pub use self::compare::{
-    append_chapter, best_loss, compare_table, median_min_max, modes_note, split_modes, write_compare_report, write_section, CompareSection,
+    append_chapter, best_loss, best_loss_sentence, compare_table, median_ties, median_min_max, mode_groups, modes_note, split_modes, write_compare_report, write_section, CompareSection,
     LossRuns,
 };
 pub use self::csv::{write_history_csv, write_summary_csv, SUMMARY_HEADER};

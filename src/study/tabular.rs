@@ -28,6 +28,9 @@ impl LossSpec {
     /// # Errors
     /// The formula's parse error (with its caret), or an unknown name.
     pub fn parse(text: &str) -> Result<LossSpec, String> {
+        if text.trim().is_empty() {
+            return Err("--loss: empty; give a registry name (`tapegrad losses` lists them) or a formula over t and p, e.g. \"mean(abs(t - p))\"".into());
+        }
         match Loss::new(text) {
             Ok(l) => Ok(LossSpec::Named(l.name().to_string())),
             Err(e) if !Formula::looks_like_formula(text) => Err(format!("{e} (or write a formula over t and p, e.g. \"mean(abs(t - p))\")")),

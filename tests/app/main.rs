@@ -5,5 +5,6 @@
 #![cfg(feature = "app")]
 
 mod cli;
+mod real_chapter;
 mod report;
 mod study;

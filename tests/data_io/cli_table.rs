@@ -250,3 +250,79 @@ fn save_and_predict_out_create_their_folders() {
     let text = std::fs::read_to_string(&pred).unwrap();
     assert_eq!(text.lines().count(), 179, "a header and one row per wine");
 }
+
+#[test]
+fn formulas_may_start_with_a_minus_and_need_not_be_reduced() {
+    // A leading unary minus is a formula, not a flag, for --loss, --losses, --check and graph.
+    let ce = "-mean(t * log(clip(p, 1e-7, 1)) + (1 - t) * log(clip(1 - p, 1e-7, 1)))";
+    let (ok, out, err) = tapegrad(&["losses", "--check", ce]);
+    assert!(ok, "{out}{err}");
+    assert_eq!(out.lines().filter(|l| l.ends_with(" ok")).count(), 6, "{out}");
+    let d = temp_dir("minus");
+    let dot = d.join("g.dot").display().to_string();
+    let (ok, _, err) = tapegrad(&["graph", "-mean(square(t - p))", "--out", &dot]);
+    assert!(ok, "{err}");
+    assert!(std::fs::read_to_string(&dot).unwrap().contains("neg"));
+    let out_dir = d.join("rep").display().to_string();
+    let (ok, stdout, err) = tapegrad(&["fit", "--dataset", "breast_cancer", "--loss", ce, "--epochs", "3", "--no-plots", "--out", &out_dir]);
+    assert!(ok, "{err}");
+    assert!(stdout.contains("Test accuracy"), "{stdout}");
+    let (ok, _, err) =
+        tapegrad(&["compare", "--dataset", "breast_cancer", "--losses", &format!("{ce},hinge"), "--repeats", "2", "--epochs", "2", "--no-plots", "--out", &out_dir]);
+    assert!(ok, "{err}");
+    // A formula left unreduced (one value per row) is averaged, in --check as in training and graph.
+    for f in ["sum(t * p, axis=1)", "max(p, axis=0)", "abs(t - p)"] {
+        let (ok, out, err) = tapegrad(&["losses", "--check", f]);
+        assert!(ok && !err.contains("internal error"), "{f}: {out}{err}");
+        assert!(out.lines().filter(|l| l.ends_with(" ok")).count() >= 3, "{f}: {out}");
+    }
+    fails_with(&["fit", "--dataset", "iris", "--loss", ""], "--loss: empty; give a registry name");
+}
+
+#[test]
+fn a_failed_predict_leaves_no_output_file() {
+    let d = temp_dir("predict_fail");
+    let model = d.join("m.safetensors").display().to_string();
+    let (ok, _, err) = tapegrad(&["fit", "--dataset", "iris", "--epochs", "1", "--no-plots", "--out", &d.join("rep").display().to_string(), "--save", &model]);
+    assert!(ok, "{err}");
+    let bad = write(&d, "bad.csv", "sepal_length_cm,sepal_width_cm,petal_length_cm,petal_width_cm\n5.1,3.5,1.4,0.2\n4.9,three,1.4,0.2\n");
+    let out = d.join("preds/out.csv");
+    let (ok, _, err) = tapegrad(&["predict", "--model", &model, "--csv", &bad, "--out", &out.display().to_string()]);
+    assert!(!ok && err.lines().count() == 1 && err.contains("line 3, column 2"), "{err}");
+    assert!(!out.exists() && !d.join("preds").exists(), "a failed predict left {out:?}");
+    let unlabelled = write(&d, "unlabelled.csv", "sepal_length_cm,sepal_width_cm,petal_length_cm,petal_width_cm\n5.1,3.5,1.4,0.2\n");
+    let (ok, _, err) = tapegrad(&["evaluate", "--model", &model, "--csv", &unlabelled]);
+    assert!(!ok && err.lines().count() == 1 && err.contains("no column named \"species\""), "{err}");
+}
+
+#[test]
+fn evaluate_takes_the_target_under_another_name() {
+    let d = temp_dir("evaluate_target");
+    let model = d.join("m.safetensors").display().to_string();
+    let (ok, stdout, err) = tapegrad(&["fit", "--dataset", "wine", "--epochs", "20", "--no-plots", "--out", &d.join("rep").display().to_string(), "--save", &model]);
+    assert!(ok, "{err}");
+    let wine = tapegrad::data::dataset("wine").unwrap().csv;
+    let renamed = write(&d, "renamed.csv", &wine.replacen("cultivar", "truth", 1));
+    let (ok, out, err) = tapegrad(&["evaluate", "--model", &model, "--csv", &renamed, "--target", "truth"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("accuracy") && out.contains("on 178 rows") && out.contains("(target \"truth\")"), "{out}");
+    // The same accuracy as on the original file: 124 training and 54 test rows, as fit reported.
+    let acc = |text: &str, key: &str| -> f64 {
+        let rest = &text[text.find(key).unwrap() + key.len()..];
+        rest.split(|c: char| c.is_whitespace() || c == ',').find(|s| !s.is_empty()).unwrap().parse().unwrap()
+    };
+    let (train, test) = (acc(&stdout, "Train accuracy:"), acc(&stdout, "Test accuracy:"));
+    let expected = (124.0 * train + 54.0 * test) / 178.0;
+    assert!((acc(&out, "accuracy") - expected).abs() < 0.01, "{out} vs {stdout}");
+    let (ok, _, err) = tapegrad(&["evaluate", "--model", &model, "--csv", &renamed]);
+    assert!(!ok && err.contains("no column named \"cultivar\""), "{err}");
+}
+
+#[test]
+fn a_number_as_a_loss_is_read_as_a_formula_and_momentum_is_checked() {
+    // "1" is no registry name: it is a formula without p, not an unknown name with the whole registry.
+    let (ok, _, err) = tapegrad(&["fit", "--dataset", "iris", "--loss", "1", "--out", "/nonexistent/x"]);
+    assert!(!ok && err == "error: --loss: the formula does not use p (the predictions), so it cannot train a model\n  1\n  ^\n", "{err}");
+    fails_with(&["fit", "--dataset", "iris", "--momentum", "5"], "--momentum must be between 0 and 1 (as Keras' SGD requires), got 5");
+    fails_with(&["compare", "--dataset", "iris", "--momentum=-0.5"], "--momentum must be between 0 and 1");
+}

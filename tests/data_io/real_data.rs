@@ -87,3 +87,57 @@ fn the_report_names_the_best_loss_and_the_modes() {
     assert!(md.contains("# Another chapter\n\nintro") && md.matches("## demo data").count() == 2, "{md}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_tie_on_the_median_goes_to_the_mean_then_to_the_first_listed_and_is_said() {
+    use tapegrad::report::best_loss_sentence;
+    // Iris and digits: losses tie on the median accuracy; the last listed must not win by accident.
+    let first = runs("first", &[0.90, 0.93, 0.93, 0.97]);
+    let worse_mean = runs("worse_mean", &[0.87, 0.93, 0.93, 0.93]);
+    let same = runs("same", &[0.97, 0.93, 0.93, 0.90]);
+    let all = [first.clone(), worse_mean.clone(), same.clone()];
+    assert_eq!(best_loss("accuracy", &all).unwrap().name, "first");
+    assert_eq!(best_loss("accuracy", &[worse_mean.clone(), first.clone()]).unwrap().name, "first");
+    // Lower is better for an error: the smaller mean wins the tie.
+    assert_eq!(best_loss("mse", &all).unwrap().name, "worse_mean");
+    let s = best_loss_sentence("accuracy", &all).unwrap();
+    assert_eq!(
+        s,
+        "Best by median test accuracy: **`first`** (0.930; higher is better; the median ties with `worse_mean`, `same`, and the mean decides, then the order of the list)."
+    );
+    let s = best_loss_sentence("accuracy", &[first.clone(), worse_mean]).unwrap();
+    assert!(s.ends_with("the median ties with `worse_mean`, and the mean decides)."), "{s}");
+    let s = best_loss_sentence("accuracy", &[first.clone(), same]).unwrap();
+    assert!(s.ends_with("the median ties with `same`, and so does the mean: the first listed is named)."), "{s}");
+    let s = best_loss_sentence("accuracy", &[first, runs("lower", &[0.5, 0.5, 0.5, 0.5])]).unwrap();
+    assert_eq!(s, "Best by median test accuracy: **`first`** (0.930; higher is better).");
+}
+
+#[test]
+fn a_run_between_the_modes_does_not_hide_them() {
+    use tapegrad::report::modes_note;
+    // The blobs' categorical hinge over seeds 1..10 (the main job's numbers): one collapsed run,
+    // six stuck near 0.55, one at 0.652 and three near 0.8 must be reported as modes.
+    let hinge = [0.652, 0.546, 0.828, 0.828, 0.548, 0.798, 0.548, 0.342, 0.546, 0.55];
+    assert_eq!(
+        modes_note("accuracy", &hinge).unwrap(),
+        "the runs split into 3 groups: 1 at accuracy 0.342, 6 at 0.546–0.652 and 3 at 0.798–0.828; a single seed would show only one of them"
+    );
+    assert!(modes_note("accuracy", &[0.965, 0.967, 0.969, 0.970, 0.972, 0.972, 0.974, 0.976, 0.978, 0.980]).is_none());
+    // A section with one loss names no "best" loss.
+    let dir = std::env::temp_dir().join(format!("tapegrad_one_loss_report_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let section = tapegrad::report::CompareSection {
+        name: "one".into(),
+        title: "one loss".into(),
+        intro: vec![],
+        metric: "accuracy".into(),
+        losses: vec![runs("categorical_hinge", &hinge)],
+        extra: String::new(),
+    };
+    let path = write_compare_report(&dir, "one", std::slice::from_ref(&section), false).unwrap();
+    let md = std::fs::read_to_string(&path).unwrap();
+    assert!(!md.contains("Best by"), "{md}");
+    assert!(md.contains("`categorical_hinge`: the runs split into 3 groups"), "{md}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

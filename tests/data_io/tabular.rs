@@ -117,3 +117,23 @@ fn split_arguments_are_checked() {
     let e = stratified_split_indices(&[0, 0, 0, 1], 0.5, 0).unwrap_err().to_string();
     assert_eq!(e, "class 1 has 1 row(s); a stratified split needs at least 2 of each class");
 }
+
+#[test]
+fn class_names_with_commas_are_quoted_when_listed() {
+    let text = "x,kind\n1,\"high, hot\"\n2,low\n3,mid\n4,low\n";
+    let t = parse_table(text, CsvOptions::default()).unwrap();
+    let (pre, rows) = Preprocessing::prepare(&t, &target("kind")).unwrap();
+    assert_eq!(pre.labels, ["high, hot", "low", "mid"]);
+    assert_eq!(rows.inferred, "task: multiclass (inferred: target \"kind\" holds text, 3 classes: \"high, hot\", low, mid)");
+}
+
+#[test]
+fn two_feature_columns_of_one_name_are_an_error_at_fit_as_at_predict() {
+    let t = parse_table("a,a,y\n1,2,0\n2,3,1\n", CsvOptions::default()).unwrap();
+    let err = Preprocessing::prepare(&t, &target("y")).unwrap_err().to_string();
+    assert_eq!(err, "line 1: column name \"a\" is ambiguous, it appears in columns [1, 2]");
+    // Naming other columns is fine.
+    let t = parse_table("a,a,b,y\n1,2,5,0\n2,3,6,1\n", CsvOptions::default()).unwrap();
+    let opts = TabularOptions { features: vec!["b".into()], ..target("y") };
+    assert!(Preprocessing::prepare(&t, &opts).is_ok());
+}
