@@ -3,8 +3,10 @@
 //! lowered shapes (per image: `[32 x 288] [288 x 784]` forward, `[288 x 32] [32 x 784]` for the
 //! input gradient, `[32 x 784] [784 x 288]` for the weight gradient), in one run. Throughput is in
 //! FLOPs of the three products (2 per multiply-add), so criterion's rates are GFLOP/s comparable
-//! between the two. The tape row also pays what a user's step pays: copying the batch onto the
-//! tape, the `sum` that seeds the sweep, and im2col/col2im. A last line alternates the two steps
+//! between the two (the tape's f32 convolution takes the Winograd F(2x2, 3x3) route, fewer
+//! multiply-adds for the same result, so its rate counts the direct convolution's work). The tape
+//! row also pays what a user's step pays: copying the batch onto the tape, the `sum` that seeds
+//! the sweep, and the Winograd transforms. A last line alternates the two steps
 //! (medians, bests and their ratio), fairer than the two rows when the machine's load changes.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};

@@ -3,8 +3,9 @@ images of 28x28, 32 channels in and out, kernel 3, padding 1 — the shapes of b
 FLOP count is the three products only (forward, input gradient, weight gradient; 2 per
 multiply-add), as tapegrad counts them, so the GFLOP/s figures compare directly.
 
-Usage: python benches/peers/conv_torch.py [THREADS]  (torch.set_num_threads; default 2, the
-machine's cores; run it with 1 and with 2)."""
+Usage: python benches/peers/conv_torch.py [THREADS] [STEPS]  (torch.set_num_threads, default 2, the
+machine's cores; run it with 1 and with 2. STEPS timed steps, default 200: PyTorch's step time
+swings between runs, 15 steps gave medians from 135 to 279 GFLOP/s on the same machine)."""
 import statistics
 import sys
 import time
@@ -27,13 +28,17 @@ def main():
 
     step()
     flops = 3 * 2 * N * C * HW * HW * C * K * K
+    steps = int(sys.argv[2]) if len(sys.argv) > 2 else 200
     rates = []
-    for _ in range(15):
+    for _ in range(steps):
         t = time.perf_counter()
         step()
         rates.append(flops / (time.perf_counter() - t) * 1e-9)
+    q = sorted(rates)
+    deciles = ", ".join(f"{q[int(len(q) * f)]:.1f}" for f in (0.1, 0.25, 0.75, 0.9))
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads: conv2d fwd+bwd "
-          f"{statistics.median(rates):.1f} GFLOP/s (median of 15), best {max(rates):.1f}")
+          f"{statistics.median(rates):.1f} GFLOP/s (median of {steps}), best {max(rates):.1f}; "
+          f"10/25/75/90th percentiles {deciles}")
 
 
 if __name__ == "__main__":
