@@ -82,12 +82,16 @@ fn model(with_layers: bool) -> Model<f64> {
 fn step_allocation(with_layers: bool, rows: usize) -> (usize, usize) {
     let x = Tensor::from_vec((0..rows * WIDTH).map(|i| ((i * 7 % 19) as f64 - 9.0) / 5.0).collect(), &[rows, WIDTH]);
     let y = Tensor::from_vec((0..rows).map(|i| (i % 3) as f64).collect(), &[rows, 1]);
-    let mut m = model(with_layers);
+    warm_step_allocation(&mut model(with_layers), &x, &y)
+}
+
+/// Heap bytes and calls of one training step of `m` on `(x, y)` after three warm-up steps.
+fn warm_step_allocation(m: &mut Model<f64>, x: &Tensor<f64>, y: &Tensor<f64>) -> (usize, usize) {
     for _ in 0..3 {
-        m.train_on_batch(&x, &y).unwrap();
+        m.train_on_batch(x, y).unwrap();
     }
     let (b0, c0) = counted();
-    m.train_on_batch(&x, &y).unwrap();
+    m.train_on_batch(x, y).unwrap();
     let (b1, c1) = counted();
     (b1 - b0, c1 - c0)
 }
@@ -115,14 +119,7 @@ fn clipping_allocates_nothing_per_step() {
         let x = Tensor::from_vec((0..rows * WIDTH).map(|i| ((i * 7 % 19) as f64 - 9.0) / 5.0).collect(), &[rows, WIDTH]);
         let y = Tensor::from_vec((0..rows).map(|i| (i % 3) as f64 * 10.0).collect(), &[rows, 1]);
         let net = Sequential::<f64>::with_seed(WIDTH, layers![Dense::new(HIDDEN).activation(Activation::Relu), Dense::new(1)], 1);
-        let mut m = net.compile(LossFn::named("mse").unwrap(), opt, &[]);
-        for _ in 0..3 {
-            m.train_on_batch(&x, &y).unwrap();
-        }
-        let (b0, c0) = counted();
-        m.train_on_batch(&x, &y).unwrap();
-        let (b1, c1) = counted();
-        (b1 - b0, c1 - c0)
+        warm_step_allocation(&mut net.compile(LossFn::named("mse").unwrap(), opt, &[]), &x, &y)
     };
     let plain = step(Adam::new(0.01));
     for (label, clipped) in [

@@ -6,7 +6,7 @@ use super::spatial::{
     bad_arg, bool_from_json, check_positive, dims_from_json, keras_out_len, keras_pads, parsed_from_json,
     positive_from_json, spatial_input, DataFormat, PaddingMode,
 };
-use super::weight_options::{WeightOptions, KEYS};
+use super::weight_options::{weight_option_setters, WeightOptions, KEYS};
 use super::{Activation, Constraint, Init, Regularizer};
 use crate::{ConvOptions, Padding};
 use crate::tape::{Param, Var};
@@ -139,31 +139,7 @@ impl<const D: usize> Conv<D> {
         self.name = Some(name.into());
         self
     }
-    /// Keras' `kernel_regularizer`: `regularizer(kernel)` is added to the loss.
-    pub fn kernel_regularizer(mut self, regularizer: Regularizer) -> Self {
-        self.options.kernel_regularizer = Some(regularizer);
-        self
-    }
-    /// Keras' `bias_regularizer`: `regularizer(bias)` is added to the loss.
-    pub fn bias_regularizer(mut self, regularizer: Regularizer) -> Self {
-        self.options.bias_regularizer = Some(regularizer);
-        self
-    }
-    /// Keras' `activity_regularizer`: `regularizer(output) / batch` is added to the loss.
-    pub fn activity_regularizer(mut self, regularizer: Regularizer) -> Self {
-        self.options.activity_regularizer = Some(regularizer);
-        self
-    }
-    /// Keras' `kernel_constraint`: the kernel is projected after every update.
-    pub fn kernel_constraint(mut self, constraint: Constraint) -> Self {
-        self.options.kernel_constraint = Some(constraint);
-        self
-    }
-    /// Keras' `bias_constraint`: the bias is projected after every update.
-    pub fn bias_constraint(mut self, constraint: Constraint) -> Self {
-        self.options.bias_constraint = Some(constraint);
-        self
-    }
+    weight_option_setters!();
     /// Number of output channels.
     pub fn filters(&self) -> usize {
         self.filters

@@ -1,7 +1,7 @@
 //! The fully connected layer.
 
 use super::layer::{config_object, Builder, Ctx, Layer};
-use super::weight_options::{WeightOptions, KEYS};
+use super::weight_options::{weight_option_setters, WeightOptions, KEYS};
 use super::{Activation, Constraint, Init, Regularizer};
 use crate::tape::{Param, Var};
 use crate::tensor::Float;
@@ -79,31 +79,7 @@ impl Dense {
         self.name = Some(name.into());
         self
     }
-    /// Keras' `kernel_regularizer`: `regularizer(kernel)` is added to the loss.
-    pub fn kernel_regularizer(mut self, regularizer: Regularizer) -> Self {
-        self.options.kernel_regularizer = Some(regularizer);
-        self
-    }
-    /// Keras' `bias_regularizer`: `regularizer(bias)` is added to the loss.
-    pub fn bias_regularizer(mut self, regularizer: Regularizer) -> Self {
-        self.options.bias_regularizer = Some(regularizer);
-        self
-    }
-    /// Keras' `activity_regularizer`: `regularizer(output) / batch` is added to the loss.
-    pub fn activity_regularizer(mut self, regularizer: Regularizer) -> Self {
-        self.options.activity_regularizer = Some(regularizer);
-        self
-    }
-    /// Keras' `kernel_constraint`: the kernel is projected after every update.
-    pub fn kernel_constraint(mut self, constraint: Constraint) -> Self {
-        self.options.kernel_constraint = Some(constraint);
-        self
-    }
-    /// Keras' `bias_constraint`: the bias is projected after every update.
-    pub fn bias_constraint(mut self, constraint: Constraint) -> Self {
-        self.options.bias_constraint = Some(constraint);
-        self
-    }
+    weight_option_setters!();
     /// The regularizers `(kernel, bias, activity)`.
     pub fn regularizers(&self) -> [Option<&Regularizer>; 3] {
         let o = &self.options;

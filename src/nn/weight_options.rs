@@ -108,3 +108,37 @@ impl WeightOptions {
         })
     }
 }
+
+/// The five builder methods of [`WeightOptions`], one per Keras option, for a layer type with an
+/// `options: WeightOptions` field (`Dense`, `Conv1D`/`Conv2D`): written once, expanded in each
+/// layer's `impl` block.
+macro_rules! weight_option_setters {
+    () => {
+        /// Keras' `kernel_regularizer`: `regularizer(kernel)` is added to the loss.
+        pub fn kernel_regularizer(mut self, regularizer: Regularizer) -> Self {
+            self.options.kernel_regularizer = Some(regularizer);
+            self
+        }
+        /// Keras' `bias_regularizer`: `regularizer(bias)` is added to the loss.
+        pub fn bias_regularizer(mut self, regularizer: Regularizer) -> Self {
+            self.options.bias_regularizer = Some(regularizer);
+            self
+        }
+        /// Keras' `activity_regularizer`: `regularizer(output) / batch` is added to the loss.
+        pub fn activity_regularizer(mut self, regularizer: Regularizer) -> Self {
+            self.options.activity_regularizer = Some(regularizer);
+            self
+        }
+        /// Keras' `kernel_constraint`: the kernel is projected after every update.
+        pub fn kernel_constraint(mut self, constraint: Constraint) -> Self {
+            self.options.kernel_constraint = Some(constraint);
+            self
+        }
+        /// Keras' `bias_constraint`: the bias is projected after every update.
+        pub fn bias_constraint(mut self, constraint: Constraint) -> Self {
+            self.options.bias_constraint = Some(constraint);
+            self
+        }
+    };
+}
+pub(crate) use weight_option_setters;

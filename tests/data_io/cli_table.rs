@@ -279,12 +279,19 @@ fn formulas_may_start_with_a_minus_and_need_not_be_reduced() {
     fails_with(&["fit", "--dataset", "iris", "--loss", ""], "--loss: empty; give a registry name");
 }
 
+/// `tapegrad fit` on a bundled data set for `epochs`, saved as `d/m.safetensors`: the model's
+/// path and fit's standard output.
+fn fit_and_save(d: &Path, dataset: &str, epochs: &str) -> (String, String) {
+    let model = d.join("m.safetensors").display().to_string();
+    let (ok, stdout, err) = tapegrad(&["fit", "--dataset", dataset, "--epochs", epochs, "--no-plots", "--out", &d.join("rep").display().to_string(), "--save", &model]);
+    assert!(ok, "{err}");
+    (model, stdout)
+}
+
 #[test]
 fn a_failed_predict_leaves_no_output_file() {
     let d = temp_dir("predict_fail");
-    let model = d.join("m.safetensors").display().to_string();
-    let (ok, _, err) = tapegrad(&["fit", "--dataset", "iris", "--epochs", "1", "--no-plots", "--out", &d.join("rep").display().to_string(), "--save", &model]);
-    assert!(ok, "{err}");
+    let (model, _) = fit_and_save(&d, "iris", "1");
     let bad = write(&d, "bad.csv", "sepal_length_cm,sepal_width_cm,petal_length_cm,petal_width_cm\n5.1,3.5,1.4,0.2\n4.9,three,1.4,0.2\n");
     let out = d.join("preds/out.csv");
     let (ok, _, err) = tapegrad(&["predict", "--model", &model, "--csv", &bad, "--out", &out.display().to_string()]);
@@ -298,9 +305,7 @@ fn a_failed_predict_leaves_no_output_file() {
 #[test]
 fn evaluate_takes_the_target_under_another_name() {
     let d = temp_dir("evaluate_target");
-    let model = d.join("m.safetensors").display().to_string();
-    let (ok, stdout, err) = tapegrad(&["fit", "--dataset", "wine", "--epochs", "20", "--no-plots", "--out", &d.join("rep").display().to_string(), "--save", &model]);
-    assert!(ok, "{err}");
+    let (model, stdout) = fit_and_save(&d, "wine", "20");
     let wine = tapegrad::data::dataset("wine").unwrap().csv;
     let renamed = write(&d, "renamed.csv", &wine.replacen("cultivar", "truth", 1));
     let (ok, out, err) = tapegrad(&["evaluate", "--model", &model, "--csv", &renamed, "--target", "truth"]);
