@@ -96,7 +96,7 @@ pub struct Head {
 fn loss_task(name: &str) -> Option<Task> {
     Some(match name {
         "mean_squared_error" | "mean_absolute_error" | "mean_absolute_percentage_error" | "mean_squared_logarithmic_error"
-        | "huber" | "log_cosh" | "poisson" => Task::Regression,
+        | "huber" | "log_cosh" | "poisson" | "smooth_l1" | "quantile" => Task::Regression,
         "binary_crossentropy" | "binary_focal_crossentropy" | "hinge" | "squared_hinge" | "dice" | "tversky" => Task::Binary,
         "categorical_crossentropy" | "categorical_focal_crossentropy" | "sparse_categorical_crossentropy" | "kl_divergence"
         | "categorical_hinge" => Task::Multiclass,

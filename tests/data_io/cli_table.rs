@@ -331,3 +331,17 @@ fn a_number_as_a_loss_is_read_as_a_formula_and_momentum_is_checked() {
     fails_with(&["fit", "--dataset", "iris", "--momentum", "5"], "--momentum must be between 0 and 1 (as Keras' SGD requires), got 5");
     fails_with(&["compare", "--dataset", "iris", "--momentum=-0.5"], "--momentum must be between 0 and 1");
 }
+
+/// The regression losses beyond Keras (`smooth_l1`, `quantile` and its alias `pinball`) train a
+/// table, and are refused for classification with a message naming the task they fit.
+#[test]
+fn smooth_l1_and_quantile_train_a_regression_table() {
+    let d = temp_dir("beyond_keras_regression");
+    for loss in ["smooth_l1", "quantile", "pinball"] {
+        let out_dir = d.join(loss).display().to_string();
+        let (ok, out, err) = tapegrad(&["fit", "--dataset", "diabetes", "--loss", loss, "--epochs", "3", "--no-plots", "--out", &out_dir]);
+        assert!(ok, "{loss}: {err}");
+        assert!(out.contains("task: regression") && out.contains("Test"), "{loss}: {out}");
+    }
+    fails_with(&["fit", "--dataset", "breast_cancer", "--loss", "quantile"], "fits a regression task, but the task is binary");
+}
