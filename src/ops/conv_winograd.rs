@@ -13,10 +13,12 @@
 //! swapped (padding `2 - p`), and the weight gradient is the adjoint of the forward product:
 //! `dU_ξ = dM_ξ V_ξᵀ` with `dM = A dY Aᵀ` per tile, then `dg = Gᵀ dU G`.
 //!
-//! Rounding differs from im2col's (sums of transformed values; in f32 the difference is a few
-//! ulps of the inputs' scale, measured in `conv_tests.rs`), so the dispatch in `conv.rs` sends f32
-//! convolutions here and keeps f64 on the exact-order im2col route that the PyTorch fixtures check
-//! at 1e-10. The functions are generic: the tests run them in f64 against im2col.
+//! Rounding differs from im2col's (sums of transformed values; in f32 the results stay within
+//! 1e-5 of the terms' scale of the exact values, checked in `conv_winograd_tests.rs`), so the
+//! dispatch in `conv.rs` sends f32 convolutions here and keeps f64 on the exact-order im2col route
+//! that the PyTorch fixtures check at 1e-10. The functions are generic: the tests run them in f64
+//! against im2col. A non-finite input spreads to the whole tile it is in (`inf - inf` in a
+//! transform gives NaN where the direct sum could give `inf`).
 
 use super::conv::{ConvGeom, GEMM_THREADED};
 use super::conv_scratch::Scratch;
