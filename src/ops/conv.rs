@@ -24,7 +24,7 @@ use super::conv_lower::{col2im_add, im2col};
 use super::conv_scratch::Scratch;
 use super::{conv_wgrad, conv_winograd};
 use crate::tensor::gemm;
-use crate::tensor::parallel::join;
+use crate::tensor::parallel::{cores, join, join_summed};
 use crate::tensor::Float;
 
 /// Zero padding of a convolution along its `D` spatial dimensions.
@@ -340,8 +340,7 @@ fn halves(g: &ConvGeom) -> Option<(ConvGeom, ConvGeom)> {
     let (kg, cog) = g.group_sizes();
     let p = g.sizes().2;
     let macs = g.n * g.c_out * p * kg;
-    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
-    if g.n < 2 || macs < PARALLEL_MACS || cores < 2 || cog * kg + kg * p >= GEMM_THREADED {
+    if g.n < 2 || macs < PARALLEL_MACS || cores() < 2 || cog * kg + kg * p >= GEMM_THREADED {
         return None;
     }
     let first = ConvGeom { n: g.n / 2, ..*g };
@@ -449,10 +448,8 @@ pub(crate) fn conv_backward_weight<T: Float>(g: &ConvGeom, x: &[T], gout: &[T], 
     let (xs, os, _) = g.sizes();
     let (x1, x2) = x.split_at(g1.n * xs);
     let (go1, go2) = gout.split_at(g1.n * os);
-    // The second half sums into a buffer of its own, added once both are done.
     let mut other = Scratch::zeroed(dw.len());
-    join(|| backward_weight_serial(&g1, x1, go1, dw), || backward_weight_serial(&g2, x2, go2, &mut other));
-    dw.iter_mut().zip(other.iter()).for_each(|(d, &o)| *d += o);
+    join_summed(dw, &mut other, |d| backward_weight_serial(&g1, x1, go1, d), |d| backward_weight_serial(&g2, x2, go2, d));
 }
 
 /// `db[c] += Σ gout[:, c, ...]`: the gradient with respect to the bias.

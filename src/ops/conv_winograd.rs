@@ -23,7 +23,7 @@
 use super::conv::{ConvGeom, GEMM_THREADED};
 use super::conv_scratch::Scratch;
 use crate::tensor::kernels::simd;
-use crate::tensor::parallel::join;
+use crate::tensor::parallel::{cores, join, join_summed};
 use crate::tensor::{gemm, Float};
 
 /// Tiles per block of images: the block's 16 transformed matrices (`16 · C · tiles` values) stay
@@ -84,9 +84,8 @@ impl Plan {
     /// and one image's GEMMs are too small for matrixmultiply to thread them (it would put four
     /// threads on two cores).
     fn split(&self, n: usize) -> bool {
-        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
         let slots = self.block() * self.per_image();
-        n >= 2 && cores >= 2 && (self.c_in + self.c_out) * slots + self.c_in * self.c_out < GEMM_THREADED
+        n >= 2 && cores() >= 2 && (self.c_in + self.c_out) * slots + self.c_in * self.c_out < GEMM_THREADED
     }
 }
 
@@ -159,8 +158,7 @@ pub(super) fn backward_weight<T: Float>(g: &ConvGeom, x: &[T], gout: &[T], dw: &
         let half = g.n / 2;
         let mut other = Scratch::<T>::zeroed(du.len());
         let ((x1, x2), (g1, g2)) = (x.split_at(half * xs), gout.split_at(half * os));
-        join(|| run(x1, g1, &mut du), || run(x2, g2, &mut other));
-        du.iter_mut().zip(other.iter()).for_each(|(d, &o)| *d += o);
+        join_summed(&mut du, &mut other, |d| run(x1, g1, d), |d| run(x2, g2, d));
     }
     kernel_adjoint(&du, p.c_out, p.c_in, dw);
 }
@@ -258,7 +256,17 @@ fn bt4<T: Float>(out: [&mut [T]; 4], q: [&[T]; 4]) {
     map2(o3, q[1], q[3], |a, b| a - b);
 }
 
-/// `n` consecutive slices of `len` elements of `buf`, from element `start`.
+/// The 2-to-4 transform `A y = (y0, y0 + y1, y0 - y1, -y1)` on four arrays at once.
+#[inline(always)]
+fn a4<T: Float>(out: [&mut [T]; 4], y0: &[T], y1: &[T]) {
+    let [o0, o1, o2, o3] = out;
+    o0.copy_from_slice(y0);
+    map2(o1, y0, y1, |a, b| a + b);
+    map2(o2, y0, y1, |a, b| a - b);
+    map2(o3, y0, y1, |_, b| T::ZERO - b);
+}
+
+/// The first `N` consecutive slices of `len` elements of `buf`.
 #[inline(always)]
 fn slices_mut<T, const N: usize>(buf: &mut [T], len: usize) -> [&mut [T]; N] {
     let mut rest = &mut buf[..N * len];
@@ -267,6 +275,14 @@ fn slices_mut<T, const N: usize>(buf: &mut [T], len: usize) -> [&mut [T]; N] {
         rest = tail;
         head
     })
+}
+
+/// Rows `ξ = s, 4 + s, 8 + s, 12 + s` (one column of the 4x4 transform) of the 16 matrices in
+/// `buf` (`stride` apart), each the `len` slots from `base`: disjoint, so written at once.
+#[inline(always)]
+fn column_rows<T>(buf: &mut [T], s: usize, stride: usize, base: usize, len: usize) -> [&mut [T]; 4] {
+    let mut rows = buf[s * stride..].chunks_mut(4 * stride).map(|r| &mut r[base..base + len]);
+    std::array::from_fn(|_| rows.next().expect("16 matrices"))
 }
 
 /// `V_ξ[c][t] = (B^T d B)_ξ` for every channel `c` and tile slot `t` of the block's images (`v`
@@ -315,12 +331,7 @@ fn transform_input_loops<T: Float>(p: &Plan, x: &[T], v: &mut [T]) {
             let base = c * t_all + img * len;
             for s in 0..4 {
                 let col = |k: usize| &db[(4 * k + s) * len..(4 * k + s + 1) * len];
-                let [v0, v1, v2, v3]: [&mut [T]; 4] = {
-                    // Rows ξ = s, 4 + s, 8 + s, 12 + s of v: disjoint, `4 · stride` apart.
-                    let mut rows = v[s * stride..].chunks_mut(4 * stride).map(|r| &mut r[base..base + len]);
-                    std::array::from_fn(|_| rows.next().expect("16 matrices"))
-                };
-                bt4([v0, v1, v2, v3], [col(0), col(1), col(2), col(3)]);
+                bt4(column_rows(v, s, stride, base, len), [col(0), col(1), col(2), col(3)]);
             }
             // The spare slots.
             for xi in 0..16 {
@@ -417,25 +428,14 @@ fn output_adjoint_loops<T: Float>(p: &Plan, gout: &[T], dm: &mut [T]) {
             }
             for (r, yr) in ya.chunks_exact_mut(4 * len).enumerate() {
                 let (y0, y1) = (&dy[2 * r * len..(2 * r + 1) * len], &dy[(2 * r + 1) * len..(2 * r + 2) * len]);
-                let [e0, e1, e2, e3] = slices_mut(yr, len);
-                // Along, per tile: (y0, y0 + y1, y0 - y1, -y1).
-                e0.copy_from_slice(y0);
-                map2(e1, y0, y1, |a, b| a + b);
-                map2(e2, y0, y1, |a, b| a - b);
-                map2(e3, y0, y1, |_, b| T::ZERO - b);
+                // Along, per tile.
+                a4(slices_mut(yr, len), y0, y1);
             }
             let base = o * t_all + img * len;
             for s in 0..4 {
-                // Down: (e0, e0 + e1, e0 - e1, -e1) from the two rows.
+                // Down, from the two rows.
                 let (e0, e1) = (&ya[s * len..(s + 1) * len], &ya[(4 + s) * len..(5 + s) * len]);
-                let [d0, d1, d2, d3]: [&mut [T]; 4] = {
-                    let mut rows = dm[s * stride..].chunks_mut(4 * stride).map(|r| &mut r[base..base + len]);
-                    std::array::from_fn(|_| rows.next().expect("16 matrices"))
-                };
-                d0.copy_from_slice(e0);
-                map2(d1, e0, e1, |a, b| a + b);
-                map2(d2, e0, e1, |a, b| a - b);
-                map2(d3, e0, e1, |_, b| T::ZERO - b);
+                a4(column_rows(dm, s, stride, base, len), e0, e1);
             }
         }
     }

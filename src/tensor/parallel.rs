@@ -10,13 +10,31 @@
 use std::sync::OnceLock;
 use thread_tree::ThreadTree;
 
+/// The cores this process may use, read once: `std::thread::available_parallelism` reads the
+/// cgroup files on every call (about 23 us here), too slow for the per-call threading decisions
+/// of the convolution kernels.
+pub(crate) fn cores() -> usize {
+    static CORES: OnceLock<usize> = OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
 /// The pool: one helper thread, or none on a one-core machine.
 fn pool() -> &'static ThreadTree {
     static POOL: OnceLock<Box<ThreadTree>> = OnceLock::new();
-    POOL.get_or_init(|| {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        ThreadTree::new_with_level(usize::from(cores > 1))
-    })
+    POOL.get_or_init(|| ThreadTree::new_with_level(usize::from(cores() > 1)))
+}
+
+/// `acc += a + b`, the two contributions computed on two threads ([`join`]): `a` adds into `acc`
+/// itself, `b` into a zeroed buffer of its own, summed into `acc` once both are done (a
+/// gradient accumulated over the two halves of a batch).
+pub(crate) fn join_summed<T, A, B>(acc: &mut [T], other: &mut [T], a: A, b: B)
+where
+    T: Copy + std::ops::AddAssign + Send,
+    A: FnOnce(&mut [T]) + Send,
+    B: FnOnce(&mut [T]) + Send,
+{
+    join(|| a(acc), || b(other));
+    acc.iter_mut().zip(other.iter()).for_each(|(d, &o)| *d += o);
 }
 
 /// Runs `a` on this thread and `b` on the helper thread, and returns when both are done (both on
