@@ -64,7 +64,7 @@ impl Clipping {
             Clipping::Norm(c) => {
                 // TensorFlow's clip_by_norm: (g * c) / max(|g|, c), the norm 0 for a zero gradient.
                 let c = T::from_f64(c);
-                let sq = grad.iter().fold(T::ZERO, |s, &g| s + g * g);
+                let sq = sum_of_squares(grad);
                 let norm = if sq > T::ZERO { sq.sqrt() } else { sq };
                 let d = norm.max(c);
                 for g in grad.iter_mut() {
@@ -85,7 +85,7 @@ impl Clipping {
     /// square root of the sum of each variable's sum of squares (NaN when `G` is not finite, as
     /// Keras). `None` for the other variants.
     pub fn global_scale<T: Float>(self, grads: &[&[T]]) -> Option<T> {
-        let sq = grads.iter().fold(T::ZERO, |s, g| s + g.iter().fold(T::ZERO, |a, &x| a + x * x));
+        let sq = grads.iter().fold(T::ZERO, |s, g| s + sum_of_squares(g));
         self.global_scale_of_squares(sq)
     }
 
@@ -110,4 +110,10 @@ impl Clipping {
     pub fn is_active(self) -> bool {
         self != Clipping::None
     }
+}
+
+/// `Σ g_i²` in order, one variable's share of a gradient norm (`clipnorm`'s per variable,
+/// `global_clipnorm`'s added over the variables in slot order).
+pub(crate) fn sum_of_squares<T: Float>(g: &[T]) -> T {
+    g.iter().fold(T::ZERO, |a, &x| a + x * x)
 }

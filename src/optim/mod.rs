@@ -32,6 +32,7 @@ pub use adagrad::Adagrad;
 pub use adam::{Adam, AdamW};
 pub use config::{from_keras_config, OptimError};
 pub use clipping::Clipping;
+pub(crate) use clipping::sum_of_squares;
 pub use rmsprop::RmsProp;
 pub use schedule::{
     CosineDecay, CosineDecayRestarts, ExponentialDecay, InverseTimeDecay, LearningRate, LearningRateSchedule,

@@ -5,7 +5,7 @@ use super::weights::{check_sample_weight, class_weights_for, rows, split_point};
 use super::{FitConfig, History, Logs, LossFn, Model, TrainError};
 use crate::metrics::{Metric, MetricState};
 use crate::nn::{Activation, Lent, Output, Sequential};
-use crate::optim::{Clipping, Optimizer};
+use crate::optim::{sum_of_squares, Clipping, Optimizer};
 use crate::tensor::{Float, Tensor};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -484,7 +484,7 @@ fn train_step<T: Float>(
         // joint sum of squares first (per variable, in slot order, as `Clipping::global_scale`).
         clip @ Clipping::GlobalNorm(_) => {
             let mut squares = T::ZERO;
-            lent.update_trainable(&params, &grads, |_, _, g| squares += g.iter().fold(T::ZERO, |a, &v| a + v * v));
+            lent.update_trainable(&params, &grads, |_, _, g| squares += sum_of_squares(g));
             let scale = clip.global_scale_of_squares(squares);
             lent.update_trainable(&params, &grads, |slot, values, g| {
                 grad_buf.clear();
