@@ -74,7 +74,7 @@ pub trait Elem<T: Float>:
 /// on 1M `f32`, `benches/bandwidth.rs`). The values are those of the two-branch form, bit for bit.
 #[inline(always)]
 pub(crate) fn sigmoid<T: Float>(x: T) -> T {
-    let e = (-x.abs()).exp();
+    let e = (-x.abs()).exp_nonpositive();
     let num = if x >= T::ZERO { T::ONE } else { e };
     num / (T::ONE + e)
 }

@@ -78,7 +78,7 @@ unary_table! {
     // tanh' = 1 - tanh^2.
     Tanh, "tanh":         y = |x| x.tanh(),    vjp = |x, y, g| g * y.square().rsub(T::ONE);
     // ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|), finite for any x; its derivative is sigma(x).
-    Softplus, "softplus": y = |x| x.max(T::ZERO) + (-x.abs()).exp().ln_1p(), vjp = |x, y, g| g * x.sigmoid();
+    Softplus, "softplus": y = |x| x.max(T::ZERO) + (-x.abs()).exp_nonpositive().ln_1p(), vjp = |x, y, g| g * x.sigmoid();
     Sin, "sin":           y = |x| x.sin(),     vjp = |x, y, g| g * x.cos();
     Cos, "cos":           y = |x| x.cos(),     vjp = |x, y, g| -(g * x.sin());
     // tan' = 1 + tan^2.

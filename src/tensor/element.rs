@@ -43,6 +43,9 @@ pub trait Float:
     /// `e^x`: for `f64` the standard library's; for `f32` the crate's own, within 1 ulp of the
     /// correctly rounded value and vectorisable in a loop (`tensor/kernels/exp.rs`).
     fn exp(self) -> Self;
+    /// `e^x` for `x <= 0` (or NaN), the same value as [`exp`](Float::exp) there, computed in
+    /// fewer steps for `f32` (`tensor/kernels/exp.rs`); a positive `x` gives a meaningless value.
+    fn exp_nonpositive(self) -> Self;
     /// Natural logarithm.
     fn ln(self) -> Self;
     /// `ln(1 + x)`, accurate near 0.
@@ -92,7 +95,7 @@ pub trait Float:
 }
 
 macro_rules! impl_float {
-    ($t:ident, $name:literal, $gemm:path, $erf:path, $exp:path) => {
+    ($t:ident, $name:literal, $gemm:path, $erf:path, $exp:path, $expneg:path) => {
         impl Float for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -104,6 +107,8 @@ macro_rules! impl_float {
             fn to_f64(self) -> f64 { self as f64 }
             #[inline(always)]
             fn exp(self) -> Self { $exp(self) }
+            #[inline(always)]
+            fn exp_nonpositive(self) -> Self { $expneg(self) }
             #[inline(always)]
             fn ln(self) -> Self { $t::ln(self) }
             #[inline(always)]
@@ -145,8 +150,8 @@ macro_rules! impl_float {
     };
 }
 
-impl_float!(f32, "float32", matrixmultiply::sgemm, libm::erff, crate::tensor::kernels::exp_f32);
-impl_float!(f64, "float64", matrixmultiply::dgemm, libm::erf, f64::exp);
+impl_float!(f32, "float32", matrixmultiply::sgemm, libm::erff, crate::tensor::kernels::exp_f32, crate::tensor::kernels::exp_f32_nonpositive);
+impl_float!(f64, "float64", matrixmultiply::dgemm, libm::erf, f64::exp, f64::exp);
 
 #[cfg(test)]
 mod tests {

@@ -8,7 +8,7 @@ mod reduce;
 pub(crate) mod simd;
 
 pub(crate) use broadcast::{for_each_broadcast, map2, Layout};
-pub(crate) use exp::exp_f32;
+pub(crate) use exp::{exp_f32, exp_f32_nonpositive};
 pub use gemm::gemm;
 pub(crate) use reduce::{logsumexp_line, reduce_forward, view, Reduce};
 

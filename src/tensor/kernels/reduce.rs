@@ -198,7 +198,7 @@ pub(crate) fn logsumexp_line<T: Float>(len: usize, at: impl Fn(usize) -> T) -> T
     if !m.is_finite() {
         return m;
     }
-    m + (0..len).map(|i| (at(i) - m).exp()).sum::<T>().ln()
+    m + (0..len).map(|i| (at(i) - m).exp_nonpositive()).sum::<T>().ln()
 }
 
 
