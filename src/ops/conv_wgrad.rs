@@ -71,7 +71,7 @@ pub(super) fn backward_weight<T: Float>(g: &ConvGeom, x: &[T], gout: &[T], dw: &
 /// `dst[t·n + k] = row(k)[t]`, by 8 x 8 tiles (contiguous reads and writes of 8; the compiler
 /// turns a tile's transpose into register shuffles) and element by element at the edges.
 #[inline]
-fn transpose_rows<'a, T: Float>(n: usize, len: usize, row: impl Fn(usize) -> &'a [T], dst: &mut [T]) {
+pub(super) fn transpose_rows<'a, T: Float>(n: usize, len: usize, row: impl Fn(usize) -> &'a [T], dst: &mut [T]) {
     const B: usize = 8;
     debug_assert_eq!(dst.len(), n * len);
     let (nb, lb) = (n / B * B, len / B * B);

@@ -22,6 +22,7 @@
 
 use super::conv::{ConvGeom, GEMM_THREADED};
 use super::conv_scratch::Scratch;
+use super::conv_wgrad::transpose_rows;
 use crate::tensor::kernels::simd;
 use crate::tensor::parallel::{cores, join, join_summed};
 use crate::tensor::{gemm, Float};
@@ -141,13 +142,22 @@ pub(super) fn backward_weight<T: Float>(g: &ConvGeom, x: &[T], gout: &[T], dw: &
         let nb = p.block();
         let mut v = Scratch::<T>::take(16 * p.c_in * nb * p.per_image());
         let mut dm = Scratch::<T>::take(16 * p.c_out * nb * p.per_image());
+        // One ξ's dM and V slot-major ([t][C]), the layout matrixmultiply packs by whole rows.
+        let mut dmt = Scratch::<T>::take(p.c_out * nb * p.per_image());
+        let mut vt = Scratch::<T>::take(p.c_in * nb * p.per_image());
         for (xb, gb) in x.chunks(nb * xs).zip(gout.chunks(nb * os)) {
             let t = xb.len() / xs * p.per_image();
             transform_input(&p, xb, &mut v[..16 * p.c_in * t]);
             output_adjoint(&p, gb, &mut dm[..16 * p.c_out * t]);
             for (xi, dux) in du.chunks_exact_mut(p.c_out * p.c_in).enumerate() {
                 let (vx, mx) = (&v[xi * p.c_in * t..], &dm[xi * p.c_out * t..]);
-                gemm(p.c_out, t, p.c_in, mx, (t, 1), vx, (1, t), T::ONE, dux);
+                transpose_rows(p.c_out, t, |o| &mx[o * t..(o + 1) * t], &mut dmt[..p.c_out * t]);
+                transpose_rows(p.c_in, t, |c| &vx[c * t..(c + 1) * t], &mut vt[..p.c_in * t]);
+                // The spare slots (the last of each row of tiles) hold no tile.
+                for spare in vt[p.tiles[1] * p.c_in..p.c_in * t].chunks_mut((p.tiles[1] + 1) * p.c_in) {
+                    spare[..p.c_in].fill(T::ZERO);
+                }
+                gemm(p.c_out, t, p.c_in, &dmt, (1, p.c_out), &vt, (p.c_in, 1), T::ONE, dux);
             }
         }
     };
@@ -246,16 +256,6 @@ fn map3<T: Float>(out: &mut [T], a: &[T], b: &[T], c: &[T], f: impl Fn(T, T, T) 
     out.iter_mut().zip(a).zip(b).zip(c).for_each(|(((o, &x), &y), &z)| *o = f(x, y, z));
 }
 
-/// The 4-vector transform `Bᵀ q = (q0 - q2, q1 + q2, q2 - q1, q1 - q3)` on four arrays at once.
-#[inline(always)]
-fn bt4<T: Float>(out: [&mut [T]; 4], q: [&[T]; 4]) {
-    let [o0, o1, o2, o3] = out;
-    map2(o0, q[0], q[2], |a, b| a - b);
-    map2(o1, q[1], q[2], |a, b| a + b);
-    map2(o2, q[2], q[1], |a, b| a - b);
-    map2(o3, q[1], q[3], |a, b| a - b);
-}
-
 /// The 2-to-4 transform `A y = (y0, y0 + y1, y0 - y1, -y1)` on four arrays at once.
 #[inline(always)]
 fn a4<T: Float>(out: [&mut [T]; 4], y0: &[T], y1: &[T]) {
@@ -285,6 +285,59 @@ fn column_rows<T>(buf: &mut [T], s: usize, stride: usize, base: usize, len: usiz
     std::array::from_fn(|_| rows.next().expect("16 matrices"))
 }
 
+/// The two taps of each row of `Bᵀ` as `(first, second, subtract)`: `Bᵀ q = (q0 - q2, q1 + q2,
+/// q2 - q1, q1 - q3)`.
+const BT_TAPS: [(usize, usize, bool); 4] = [(0, 2, true), (1, 2, false), (2, 1, true), (1, 3, true)];
+
+/// `out[j] = (p[j] ± q[j]) ± (r[j] ± s[j])`, the inner sign `-` with `inner_sub`, the outer with
+/// `outer_sub`: one entry of `Bᵀ d B` over a plane of tiles (each sign chosen once, outside the loop).
+#[inline(always)]
+fn combine<T: Float>(out: &mut [T], [p, q, r, s]: [&[T]; 4], inner_sub: bool, outer_sub: bool) {
+    let it = out.iter_mut().zip(p.iter().zip(q)).zip(r.iter().zip(s));
+    match (inner_sub, outer_sub) {
+        (false, false) => it.for_each(|((o, (&a, &b)), (&c, &d))| *o = (a + b) + (c + d)),
+        (true, false) => it.for_each(|((o, (&a, &b)), (&c, &d))| *o = (a - b) + (c - d)),
+        (false, true) => it.for_each(|((o, (&a, &b)), (&c, &d))| *o = (a + b) - (c + d)),
+        (true, true) => it.for_each(|((o, (&a, &b)), (&c, &d))| *o = (a - b) - (c - d)),
+    }
+}
+
+/// Splits the first `used[0]` rows and `used[1]` columns of a plane `w` wide into `quarters`
+/// (four of `qlen`, by row and column parity `[yp][xp]`, each row `half` long) as pixels of a
+/// plane padded by `pad = [y0, x0]` before each dimension; places no value touches are left as
+/// they are. `columns` is scratch of the plane's size.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn split_plane<T: Float>(plane: &[T], w: usize, used: [usize; 2], pad: [usize; 2], half: usize, quarters: &mut [T], qlen: usize, columns: &mut [T]) {
+    let ([hh, ww], [y0, x0]) = (used, pad);
+    // The even- and odd-column quarter rows that input row `y` goes to.
+    fn quarter_row<T>(quarters: &mut [T], y: usize, y0: usize, half: usize, qlen: usize) -> (&mut [T], &mut [T]) {
+        let (yp, at) = ((y + y0) % 2, (y + y0) / 2 * half);
+        let (even, odd) = quarters[2 * yp * qlen..(2 * yp + 2) * qlen].split_at_mut(qlen);
+        (&mut even[at..at + half], &mut odd[at..at + half])
+    }
+    if w % 2 == 1 || ww < w {
+        for (y, row) in plane.chunks_exact(w).take(hh).enumerate() {
+            let (even, odd) = quarter_row(quarters, y, y0, half, qlen);
+            split_columns(&row[..ww], x0, even, odd);
+        }
+        return;
+    }
+    // An even width read whole: the plane's even and odd columns split in one long loop (a row
+    // alone is too short to vectorise), then each row's two halves copied into place.
+    let (ev, od) = columns[..plane.len()].split_at_mut(plane.len() / 2);
+    plane.chunks_exact(2).zip(ev.iter_mut().zip(od.iter_mut())).for_each(|(q, (e, o))| (*e, *o) = (q[0], q[1]));
+    // Input column `2m` lands on padded column `2m + x0`: in the even quarter for an even `x0`,
+    // the odd one for an odd `x0`.
+    let (ev, od) = if x0 % 2 == 0 { (&*ev, &*od) } else { (&*od, &*ev) };
+    let (e0, o0, n) = (x0.div_ceil(2), x0 / 2, w / 2);
+    for (y, (er, or)) in ev.chunks_exact(n).zip(od.chunks_exact(n)).take(hh).enumerate() {
+        let (even, odd) = quarter_row(quarters, y, y0, half, qlen);
+        even[e0..e0 + n].copy_from_slice(er);
+        odd[o0..o0 + n].copy_from_slice(or);
+    }
+}
+
 /// `V_ξ[c][t] = (B^T d B)_ξ` for every channel `c` and tile slot `t` of the block's images (`v`
 /// is `[16][C_in][slots]`, see [`Plan::per_image`]).
 fn transform_input<T: Float>(p: &Plan, x: &[T], v: &mut [T]) {
@@ -299,7 +352,8 @@ fn transform_input<T: Float>(p: &Plan, x: &[T], v: &mut [T]) {
 /// `tw + 1` slots apart, the 16 inputs of every tile of the plane are 16 shifted slices of the
 /// quarters, and each step of the transform is one long loop over the whole plane (a row of tiles
 /// alone is too short to vectorise). The spare slot at the end of each row is computed from the
-/// next row's pixels and then zeroed.
+/// next row's pixels and left so: the output transforms skip it, and the weight gradient zeroes
+/// it in its slot-major copy (a non-finite pixel there would otherwise meet its zero gradient).
 #[inline(always)]
 fn transform_input_loops<T: Float>(p: &Plan, x: &[T], v: &mut [T]) {
     let ([h, w], [th, tw]) = (p.in_hw, p.tiles);
@@ -309,34 +363,27 @@ fn transform_input_loops<T: Float>(p: &Plan, x: &[T], v: &mut [T]) {
     // Quarter planes [row parity][column parity], one spare zero at the end of each.
     let qlen = (th + 1) * half + 1;
     let mut quarters = Scratch::<T>::zeroed(4 * qlen);
-    // d B per row k of the tiles: [k][s][slot].
-    let mut db = Scratch::<T>::take(16 * len);
     let (y0, x0) = (p.pad[0], p.pad[1]);
     let (hh, ww) = (h.min(2 * th + 2 - y0), w.min(2 * half - x0));
+    let mut columns = Scratch::<T>::take(h * w);
     for (img, xn) in x.chunks_exact(p.c_in * h * w).enumerate() {
         for (c, xc) in xn.chunks_exact(h * w).enumerate() {
-            for (y, row) in xc.chunks_exact(w).take(hh).enumerate() {
-                let (yp, at) = ((y + y0) % 2, (y + y0) / 2 * half);
-                let (even, odd) = quarters[2 * yp * qlen..(2 * yp + 2) * qlen].split_at_mut(qlen);
-                split_columns(&row[..ww], x0, &mut even[at..at + half], &mut odd[at..at + half]);
-            }
+            split_plane(xc, w, [hh, ww], [y0, x0], half, &mut quarters, qlen, &mut columns);
             let d = |k: usize, s: usize| {
                 let q = &quarters[(2 * (k % 2) + s % 2) * qlen..];
                 let from = k / 2 * half + s / 2;
                 &q[from..from + len]
             };
-            for (k, dbk) in db.chunks_exact_mut(4 * len).enumerate() {
-                bt4(slices_mut(dbk, len), [d(k, 0), d(k, 1), d(k, 2), d(k, 3)]);
-            }
             let base = c * t_all + img * len;
-            for s in 0..4 {
-                let col = |k: usize| &db[(4 * k + s) * len..(4 * k + s + 1) * len];
-                bt4(column_rows(v, s, stride, base, len), [col(0), col(1), col(2), col(3)]);
-            }
-            // The spare slots.
-            for xi in 0..16 {
-                let vx = &mut v[xi * stride + base..xi * stride + base + len];
-                vx.iter_mut().skip(tw).step_by(half).for_each(|e| *e = T::ZERO);
+            // Entry ξ = 4a + s of every tile's Bᵀ d B in one pass over the plane: the row taps of
+            // `a` and the column taps of `s` pick four shifted slices, combined as (row k1's pair)
+            // ± (row k2's pair), the order of a transform along the rows and then down.
+            for (a, &(k1, k2, outer_sub)) in BT_TAPS.iter().enumerate() {
+                for (s, &(l1, l2, inner_sub)) in BT_TAPS.iter().enumerate() {
+                    let xi = 4 * a + s;
+                    let out = &mut v[xi * stride + base..xi * stride + base + len];
+                    combine(out, [d(k1, l1), d(k1, l2), d(k2, l1), d(k2, l2)], inner_sub, outer_sub);
+                }
             }
         }
     }
@@ -417,15 +464,12 @@ fn output_adjoint_loops<T: Float>(p: &Plan, gout: &[T], dm: &mut [T]) {
     // dY by [row parity][column parity][slot], zero where no output is (filled once: the same
     // slots are written for every plane).
     let mut dy = Scratch::<T>::zeroed(4 * len);
+    let mut columns = Scratch::<T>::take(oh * ow);
     // dY A^T: [r][s][slot].
     let mut ya = Scratch::<T>::take(8 * len);
     for (img, gn) in gout.chunks_exact(p.c_out * oh * ow).enumerate() {
         for (o, gc) in gn.chunks_exact(oh * ow).enumerate() {
-            for (y, row) in gc.chunks_exact(ow).enumerate() {
-                let at = (y / 2) * half;
-                let (even, odd) = dy[(y % 2) * 2 * len..(y % 2 + 1) * 2 * len].split_at_mut(len);
-                split_columns(row, 0, &mut even[at..at + half], &mut odd[at..at + half]);
-            }
+            split_plane(gc, ow, [oh, ow], [0, 0], half, &mut dy, len, &mut columns);
             for (r, yr) in ya.chunks_exact_mut(4 * len).enumerate() {
                 let (y0, y1) = (&dy[2 * r * len..(2 * r + 1) * len], &dy[(2 * r + 1) * len..(2 * r + 2) * len]);
                 // Along, per tile.

@@ -38,13 +38,16 @@ fn to64(v: &[f32]) -> Vec<f64> {
 /// Input shape, weight shape and `[before, after]` padding per dimension.
 type Case = ([usize; 4], [usize; 4], [[usize; 2]; 2]);
 
-const CASES: [Case; 7] = [
+const CASES: [Case; 9] = [
     ([3, 8, 9, 9], [9, 8, 3, 3], [[1, 1], [1, 1]]),
     ([1, 9, 12, 10], [8, 9, 3, 3], [[0, 0], [0, 0]]),
     ([5, 8, 5, 8], [8, 8, 3, 3], [[2, 2], [2, 2]]),
     ([2, 10, 9, 9], [12, 10, 3, 3], [[1, 2], [0, 1]]),
     ([4, 8, 8, 8], [8, 8, 3, 3], [[2, 0], [0, 2]]),
     ([2, 8, 10, 7], [8, 8, 3, 3], [[1, 1], [1, 1]]),
+    // Even widths with an odd left padding (the input's columns split whole, then placed).
+    ([2, 8, 8, 10], [8, 8, 3, 3], [[1, 1], [1, 1]]),
+    ([2, 8, 7, 12], [9, 8, 3, 3], [[1, 0], [1, 0]]),
     // More images than one block (512 tiles): the last block is partial.
     ([37, 8, 9, 9], [8, 8, 3, 3], [[1, 1], [1, 1]]),
 ];
