@@ -302,6 +302,18 @@ fn combine<T: Float>(out: &mut [T], [p, q, r, s]: [&[T]; 4], inner_sub: bool, ou
     }
 }
 
+/// Columns 1 and 2 of [`combine`] at once (`Bᵀ`'s rows 1 and 2 read the same two taps):
+/// `out1 = (p + q) ± (r + s)` and `out2 = (q - p) ± (s - r)`.
+#[inline(always)]
+fn combine_pair<T: Float>(out1: &mut [T], out2: &mut [T], [p, q, r, s]: [&[T]; 4], outer_sub: bool) {
+    let it = out1.iter_mut().zip(out2.iter_mut()).zip(p.iter().zip(q)).zip(r.iter().zip(s));
+    if outer_sub {
+        it.for_each(|(((o1, o2), (&a, &b)), (&c, &d))| (*o1, *o2) = ((a + b) - (c + d), (b - a) - (d - c)));
+    } else {
+        it.for_each(|(((o1, o2), (&a, &b)), (&c, &d))| (*o1, *o2) = ((a + b) + (c + d), (b - a) + (d - c)));
+    }
+}
+
 /// Splits the first `used[0]` rows and `used[1]` columns of a plane `w` wide into `quarters`
 /// (four of `qlen`, by row and column parity `[yp][xp]`, each row `half` long) as pixels of a
 /// plane padded by `pad = [y0, x0]` before each dimension; places no value touches are left as
@@ -379,11 +391,17 @@ fn transform_input_loops<T: Float>(p: &Plan, x: &[T], v: &mut [T]) {
             // `a` and the column taps of `s` pick four shifted slices, combined as (row k1's pair)
             // ± (row k2's pair), the order of a transform along the rows and then down.
             for (a, &(k1, k2, outer_sub)) in BT_TAPS.iter().enumerate() {
-                for (s, &(l1, l2, inner_sub)) in BT_TAPS.iter().enumerate() {
+                for s in [0, 3] {
+                    let (l1, l2, inner_sub) = BT_TAPS[s];
                     let xi = 4 * a + s;
                     let out = &mut v[xi * stride + base..xi * stride + base + len];
                     combine(out, [d(k1, l1), d(k1, l2), d(k2, l1), d(k2, l2)], inner_sub, outer_sub);
                 }
+                // Columns 1 and 2 read the same four slices: both in one pass.
+                let (lo, hi) = v.split_at_mut((4 * a + 2) * stride);
+                let out1 = &mut lo[(4 * a + 1) * stride + base..(4 * a + 1) * stride + base + len];
+                let out2 = &mut hi[base..base + len];
+                combine_pair(out1, out2, [d(k1, 1), d(k1, 2), d(k2, 1), d(k2, 2)], outer_sub);
             }
         }
     }
