@@ -314,6 +314,29 @@ fn combine_pair<T: Float>(out1: &mut [T], out2: &mut [T], [p, q, r, s]: [&[T]; 4
     }
 }
 
+/// Rows 1 and 2 of [`combine`] at once for one column: with `P = p ∘ q` and `R = r ∘ s` (`∘` is
+/// `-` with `inner_sub`), `out1 = P + R` and `out2 = R - P`.
+#[inline(always)]
+fn combine_rows_pair<T: Float>(out1: &mut [T], out2: &mut [T], [p, q, r, s]: [&[T]; 4], inner_sub: bool) {
+    let it = out1.iter_mut().zip(out2.iter_mut()).zip(p.iter().zip(q)).zip(r.iter().zip(s));
+    if inner_sub {
+        it.for_each(|(((o1, o2), (&a, &b)), (&c, &d))| (*o1, *o2) = ((a - b) + (c - d), (c - d) - (a - b)));
+    } else {
+        it.for_each(|(((o1, o2), (&a, &b)), (&c, &d))| (*o1, *o2) = ((a + b) + (c + d), (c + d) - (a + b)));
+    }
+}
+
+/// Rows 1 and 2 by columns 1 and 2 of [`combine`] in one pass, entries 5, 6, 9 and 10:
+/// `(p + q) + (r + s)`, `(q - p) + (s - r)`, `(r + s) - (p + q)` and `(s - r) - (q - p)`.
+#[inline(always)]
+fn combine_quad<T: Float>([o5, o6, o9, o10]: [&mut [T]; 4], [p, q, r, s]: [&[T]; 4]) {
+    let outs = o5.iter_mut().zip(o6.iter_mut()).zip(o9.iter_mut().zip(o10.iter_mut()));
+    outs.zip(p.iter().zip(q)).zip(r.iter().zip(s)).for_each(|((((e5, e6), (e9, e10)), (&a, &b)), (&c, &d))| {
+        (*e5, *e6) = ((a + b) + (c + d), (b - a) + (d - c));
+        (*e9, *e10) = ((c + d) - (a + b), (d - c) - (b - a));
+    });
+}
+
 /// Splits the first `used[0]` rows and `used[1]` columns of a plane `w` wide into `quarters`
 /// (four of `qlen`, by row and column parity `[yp][xp]`, each row `half` long) as pixels of a
 /// plane padded by `pad = [y0, x0]` before each dimension; places no value touches are left as
@@ -390,7 +413,7 @@ fn transform_input_loops<T: Float>(p: &Plan, x: &[T], v: &mut [T]) {
             // Entry ξ = 4a + s of every tile's Bᵀ d B in one pass over the plane: the row taps of
             // `a` and the column taps of `s` pick four shifted slices, combined as (row k1's pair)
             // ± (row k2's pair), the order of a transform along the rows and then down.
-            for (a, &(k1, k2, outer_sub)) in BT_TAPS.iter().enumerate() {
+            for (a, (k1, k2, outer_sub)) in [(0, BT_TAPS[0]), (3, BT_TAPS[3])] {
                 for s in [0, 3] {
                     let (l1, l2, inner_sub) = BT_TAPS[s];
                     let xi = 4 * a + s;
@@ -398,13 +421,35 @@ fn transform_input_loops<T: Float>(p: &Plan, x: &[T], v: &mut [T]) {
                     combine(out, [d(k1, l1), d(k1, l2), d(k2, l1), d(k2, l2)], inner_sub, outer_sub);
                 }
                 // Columns 1 and 2 read the same four slices: both in one pass.
-                let (lo, hi) = v.split_at_mut((4 * a + 2) * stride);
-                let out1 = &mut lo[(4 * a + 1) * stride + base..(4 * a + 1) * stride + base + len];
-                let out2 = &mut hi[base..base + len];
+                let [out1, out2] = entries(v, stride, base, len, [4 * a + 1, 4 * a + 2]);
                 combine_pair(out1, out2, [d(k1, 1), d(k1, 2), d(k2, 1), d(k2, 2)], outer_sub);
             }
+            // Rows 1 and 2 read the same rows of the patch: their entries in pairs, and all four
+            // of columns 1 and 2 in one pass.
+            for s in [0, 3] {
+                let (l1, l2, inner_sub) = BT_TAPS[s];
+                let [out1, out2] = entries(v, stride, base, len, [4 + s, 8 + s]);
+                combine_rows_pair(out1, out2, [d(1, l1), d(1, l2), d(2, l1), d(2, l2)], inner_sub);
+            }
+            let [o5, o6, o9, o10] = entries(v, stride, base, len, [5, 6, 9, 10]);
+            combine_quad([o5, o6, o9, o10], [d(1, 1), d(1, 2), d(2, 1), d(2, 2)]);
         }
     }
+}
+
+/// The `len` values of entries `xi` (increasing) of the matrices in `v` (`stride` apart), from
+/// slot `base`: disjoint, so written at once.
+#[inline(always)]
+fn entries<T, const N: usize>(v: &mut [T], stride: usize, base: usize, len: usize, xi: [usize; N]) -> [&mut [T]; N] {
+    let mut rest = v;
+    let mut at = 0;
+    std::array::from_fn(|i| {
+        let (_, tail) = std::mem::take(&mut rest).split_at_mut(xi[i] * stride + base - at);
+        let (head, tail) = tail.split_at_mut(len);
+        at = xi[i] * stride + base + len;
+        rest = tail;
+        head
+    })
 }
 
 /// `out[o] (+)= A^T M A (+ bias[o])` for every tile; `m` is `[16][C_out][slots]`. Tiles that
