@@ -470,6 +470,7 @@ fn transform_output_loops<T: Float>(p: &Plan, m: &[T], bias: Option<&[T]>, out: 
     // A^T M: [r][s][slot]; then the quarter outputs [r][column parity][slot].
     let mut am = Scratch::<T>::take(8 * len);
     let mut yq = Scratch::<T>::take(4 * len);
+    let mut columns = Scratch::<T>::take(oh * ow);
     let pairs = ow / 2;
     for (img, on) in out.chunks_exact_mut(p.c_out * oh * ow).enumerate() {
         for (o, oc) in on.chunks_exact_mut(oh * ow).enumerate() {
@@ -490,22 +491,41 @@ fn transform_output_loops<T: Float>(p: &Plan, m: &[T], bias: Option<&[T]>, out: 
                 map3(y0, a0, a1, a2, |a, c, d| a + c + d + b);
                 map3(y1, a1, a2, a3, |a, c, d| a - c - d + b);
             }
+            // The quarter outputs' rows, at row `y` of the plane: its even and odd columns.
+            let quarter_rows = |y: usize, n: usize| {
+                let (at, yr) = ((y / 2) * half, &yq[(y % 2) * 2 * len..]);
+                (&yr[at..at + n], &yr[len + at..len + at + n])
+            };
+            if ow % 2 == 0 {
+                // An even width: the rows' halves gathered plane by plane, then interleaved into
+                // the output in one long loop (a row alone is too short to vectorise).
+                let (ev, od) = columns.split_at_mut(oh * pairs);
+                for (y, (er, or)) in ev.chunks_exact_mut(pairs).zip(od.chunks_exact_mut(pairs)).enumerate() {
+                    let (e, o) = quarter_rows(y, pairs);
+                    er.copy_from_slice(e);
+                    or.copy_from_slice(o);
+                }
+                interleave(oc, ev, od, add);
+                continue;
+            }
             for (y, row) in oc.chunks_exact_mut(ow).enumerate() {
-                let at = (y / 2) * half;
-                let yr = &yq[(y % 2) * 2 * len..];
-                let (e, od) = (&yr[at..at + tw], &yr[len + at..len + at + tw]);
-                let cols = row.chunks_exact_mut(2).zip(e.iter().zip(od));
-                if add {
-                    cols.for_each(|(q, (&a, &c))| (q[0], q[1]) = (q[0] + a, q[1] + c));
-                } else {
-                    cols.for_each(|(q, (&a, &c))| (q[0], q[1]) = (a, c));
-                }
+                let (e, od) = quarter_rows(y, tw);
+                interleave(&mut row[..ow - 1], e, od, add);
                 // An odd width: the last tile's first column only.
-                if ow % 2 == 1 {
-                    row[ow - 1] = if add { row[ow - 1] + e[pairs] } else { e[pairs] };
-                }
+                row[ow - 1] = if add { row[ow - 1] + e[pairs] } else { e[pairs] };
             }
         }
+    }
+}
+
+/// `out[2i] (+)= even[i]` and `out[2i + 1] (+)= odd[i]` over the pairs of `out`.
+#[inline(always)]
+fn interleave<T: Float>(out: &mut [T], even: &[T], odd: &[T], add: bool) {
+    let cols = out.chunks_exact_mut(2).zip(even.iter().zip(odd));
+    if add {
+        cols.for_each(|(q, (&a, &c))| (q[0], q[1]) = (q[0] + a, q[1] + c));
+    } else {
+        cols.for_each(|(q, (&a, &c))| (q[0], q[1]) = (a, c));
     }
 }
 
