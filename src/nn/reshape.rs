@@ -3,7 +3,8 @@
 use super::dense::{init_from_json, init_to_json};
 use super::layer::{config_object, Builder, Ctx, Layer};
 use super::spatial::{bad_arg, parsed_from_json, positive_from_json, DataFormat};
-use super::Init;
+use super::weight_options::{WeightOptions, EMBEDDING_KEYS};
+use super::{Constraint, Init, Regularizer};
 use crate::tape::{Param, Var};
 use crate::tensor::Float;
 use serde_json::{json, Value};
@@ -99,6 +100,7 @@ pub struct Embedding {
     input_dim: usize,
     output_dim: usize,
     embeddings_initializer: Init,
+    options: WeightOptions,
     name: Option<String>,
     embeddings: Option<Param>,
 }
@@ -110,9 +112,25 @@ impl Embedding {
             input_dim,
             output_dim,
             embeddings_initializer: Init::RandomUniform { minval: -0.05, maxval: 0.05 },
+            options: WeightOptions::named(EMBEDDING_KEYS),
             name: None,
             embeddings: None,
         }
+    }
+    /// Keras' `embeddings_regularizer`: `regularizer(table)` (the whole table) is added to the loss.
+    pub fn embeddings_regularizer(mut self, regularizer: Regularizer) -> Self {
+        self.options.kernel_regularizer = Some(regularizer);
+        self
+    }
+    /// Keras' `activity_regularizer`: `regularizer(output) / batch` is added to the loss.
+    pub fn activity_regularizer(mut self, regularizer: Regularizer) -> Self {
+        self.options.activity_regularizer = Some(regularizer);
+        self
+    }
+    /// Keras' `embeddings_constraint`: the table is projected after every update.
+    pub fn embeddings_constraint(mut self, constraint: Constraint) -> Self {
+        self.options.kernel_constraint = Some(constraint);
+        self
     }
     /// How the table is initialized.
     pub fn embeddings_initializer(mut self, init: Init) -> Self {
@@ -146,16 +164,19 @@ impl Embedding {
         Ok(())
     }
 
-    /// The layer saved by `config`: `input_dim` and `output_dim` required, the initializer optional.
+    /// The layer saved by `config`: `input_dim` and `output_dim` required, the initializer, the
+    /// penalties and the constraint optional.
     ///
     /// # Errors
     /// A missing, unknown or invalid key, named with its value.
     pub fn from_config(config: &Value) -> Result<Self, String> {
-        let obj = config_object(config, &["input_dim", "output_dim", "embeddings_initializer"]).map_err(|e| format!("Embedding: {e}"))?;
+        let keys = ["input_dim", "output_dim", "embeddings_initializer"].into_iter().chain(EMBEDDING_KEYS.into_iter().filter(|k| !k.is_empty()));
+        let obj = config_object(config, &keys.collect::<Vec<_>>()).map_err(|e| format!("Embedding: {e}"))?;
         let mut e = Embedding::new(positive_from_json("Embedding", obj, "input_dim")?, positive_from_json("Embedding", obj, "output_dim")?);
         if let Some(v) = obj.get("embeddings_initializer") {
             e.embeddings_initializer = init_from_json(v).map_err(|err| format!("Embedding: embeddings_initializer: {err}"))?;
         }
+        e.options = WeightOptions::from_config_named(obj, EMBEDDING_KEYS).map_err(|err| format!("Embedding: {err}"))?;
         Ok(e)
     }
 
@@ -180,8 +201,13 @@ impl<T: Float> Layer<T> for Embedding {
     }
     fn build(&mut self, input_shape: &[usize], b: &mut Builder<'_, T>) -> Result<Vec<usize>, String> {
         self.validate()?;
-        self.embeddings = Some(b.add_weight("embeddings", &[self.input_dim, self.output_dim], self.embeddings_initializer, true));
-        Ok(input_shape.iter().copied().chain([self.output_dim]).collect())
+        let table = [self.input_dim, self.output_dim];
+        let out: Vec<usize> = input_shape.iter().copied().chain([self.output_dim]).collect();
+        // The activity is the output with its batch axis.
+        let activity: Vec<usize> = [2].into_iter().chain(out.iter().copied()).collect();
+        self.options.check(&table, &[], &activity).map_err(|e| format!("Embedding: {e}"))?;
+        self.embeddings = Some(b.add_weight("embeddings", &table, self.embeddings_initializer, true));
+        Ok(out)
     }
     #[track_caller]
     fn forward<'t>(&self, x: Var<'t, T>, ctx: &mut Ctx<'_, 't, T>) -> Var<'t, T> {
@@ -193,7 +219,15 @@ impl<T: Float> Layer<T> for Embedding {
         });
         let mut shape = x.shape().to_vec();
         shape.push(self.output_dim);
-        table.embedding(&ids, None).reshape(&shape)
+        let out = table.embedding(&ids, None).reshape(&shape);
+        self.options.add_activity_penalty(out, ctx);
+        out
+    }
+    fn penalties<'t>(&self, ctx: &Ctx<'_, 't, T>) -> Vec<Var<'t, T>> {
+        self.options.penalties(ctx, self.embeddings, None)
+    }
+    fn constraints(&self, f: &mut dyn FnMut(Param, &Constraint)) {
+        self.options.constraints(f, self.embeddings, None);
     }
     fn check_input(&self, x: &[T], width: usize) -> Result<(), String> {
         match x.iter().position(|&v| self.id(v).is_none()) {
@@ -202,10 +236,12 @@ impl<T: Float> Layer<T> for Embedding {
         }
     }
     fn config(&self) -> Value {
-        json!({
+        let mut config = json!({
             "input_dim": self.input_dim,
             "output_dim": self.output_dim,
             "embeddings_initializer": init_to_json(&self.embeddings_initializer),
-        })
+        });
+        self.options.write_config(&mut config);
+        config
     }
 }

@@ -1,7 +1,9 @@
 //! Keras' penalty and constraint options of a layer with a kernel and a bias (`Dense`, `Conv1D`,
 //! `Conv2D`): `kernel_regularizer`, `bias_regularizer`, `activity_regularizer`,
-//! `kernel_constraint` and `bias_constraint`. Checked when the layer is built, turned into loss
-//! terms and projections, and saved in the layer's configuration.
+//! `kernel_constraint` and `bias_constraint`; and of `Embedding`, whose table takes the kernel's
+//! place (`embeddings_regularizer`, `activity_regularizer`, `embeddings_constraint`). Checked when
+//! the layer is built, turned into loss terms and projections, and saved in the layer's
+//! configuration under the layer's own names.
 
 use super::layer::Ctx;
 use super::{Constraint, Regularizer};
@@ -12,28 +14,52 @@ use serde_json::{Map, Value};
 /// The configuration keys, in Keras' names.
 pub(crate) const KEYS: [&str; 5] = ["kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"];
 
-/// A layer's penalties and constraints (each optional).
-#[derive(Clone, Debug, Default, PartialEq)]
+/// `Embedding`'s names for the same options: its table is the kernel, and it has no bias (an
+/// empty name is an option the layer does not have).
+pub(crate) const EMBEDDING_KEYS: [&str; 5] = ["embeddings_regularizer", "", "activity_regularizer", "embeddings_constraint", ""];
+
+/// A layer's penalties and constraints (each optional), and the names it gives them.
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct WeightOptions {
     pub(crate) kernel_regularizer: Option<Regularizer>,
     pub(crate) bias_regularizer: Option<Regularizer>,
     pub(crate) activity_regularizer: Option<Regularizer>,
     pub(crate) kernel_constraint: Option<Constraint>,
     pub(crate) bias_constraint: Option<Constraint>,
+    keys: [&'static str; 5],
+}
+
+impl Default for WeightOptions {
+    fn default() -> Self {
+        WeightOptions::named(KEYS)
+    }
 }
 
 impl WeightOptions {
+    /// No options, named by `keys` (in the order of [`KEYS`]).
+    pub(crate) fn named(keys: [&'static str; 5]) -> Self {
+        WeightOptions {
+            kernel_regularizer: None,
+            bias_regularizer: None,
+            activity_regularizer: None,
+            kernel_constraint: None,
+            bias_constraint: None,
+            keys,
+        }
+    }
+
     /// Whether every option takes the weight it will meet (`activity` is the output's shape with
     /// its batch axis) and has arguments its constructor accepts; the error names the option.
     pub(crate) fn check(&self, kernel: &[usize], bias: &[usize], activity: &[usize]) -> Result<(), String> {
         let reg = |r: &Option<Regularizer>, shape: &[usize]| r.as_ref().and_then(|r| r.check_shape(shape).err()).map(|e| e.0);
         let con = |c: &Option<Constraint>, shape: &[usize]| c.as_ref().and_then(|c| c.check_shape(shape).err()).map(|e| e.0);
+        let k = self.keys;
         let problems = [
-            (KEYS[0], reg(&self.kernel_regularizer, kernel)),
-            (KEYS[1], reg(&self.bias_regularizer, bias)),
-            (KEYS[2], reg(&self.activity_regularizer, activity)),
-            (KEYS[3], con(&self.kernel_constraint, kernel)),
-            (KEYS[4], con(&self.bias_constraint, bias)),
+            (k[0], reg(&self.kernel_regularizer, kernel)),
+            (k[1], reg(&self.bias_regularizer, bias)),
+            (k[2], reg(&self.activity_regularizer, activity)),
+            (k[3], con(&self.kernel_constraint, kernel)),
+            (k[4], con(&self.bias_constraint, bias)),
         ];
         match problems.into_iter().find_map(|(argument, p)| p.map(|e| (argument, e))) {
             Some((argument, e)) => Err(format!("{argument}: {e}")),
@@ -72,39 +98,54 @@ impl WeightOptions {
         }
     }
 
-    /// Writes the five keys (`null` when unset) into a layer's configuration object.
+    /// Writes the layer's keys (`null` when unset) into its configuration object.
     pub(crate) fn write_config(&self, config: &mut Value) {
         if let Value::Object(map) = config {
             let reg = |r: &Option<Regularizer>| r.as_ref().map_or(Value::Null, Regularizer::to_json);
             let con = |c: &Option<Constraint>| c.as_ref().map_or(Value::Null, Constraint::to_json);
-            map.insert(KEYS[0].into(), reg(&self.kernel_regularizer));
-            map.insert(KEYS[1].into(), reg(&self.bias_regularizer));
-            map.insert(KEYS[2].into(), reg(&self.activity_regularizer));
-            map.insert(KEYS[3].into(), con(&self.kernel_constraint));
-            map.insert(KEYS[4].into(), con(&self.bias_constraint));
+            let values = [
+                reg(&self.kernel_regularizer),
+                reg(&self.bias_regularizer),
+                reg(&self.activity_regularizer),
+                con(&self.kernel_constraint),
+                con(&self.bias_constraint),
+            ];
+            for (key, value) in self.keys.into_iter().zip(values).filter(|(key, _)| !key.is_empty()) {
+                map.insert(key.into(), value);
+            }
         }
     }
 
     /// The options of a saved configuration (`{"class": ..., "args": {...}}` or `null` under each
-    /// key; a missing key is unset).
+    /// key; a missing key is unset), under Dense's and Conv's names.
     ///
     /// # Errors
     /// A bad regularizer or constraint, named with its key.
     pub(crate) fn from_config(config: &Map<String, Value>) -> Result<Self, String> {
-        let regularizer = |key: &str| match config.get(key) {
+        WeightOptions::from_config_named(config, KEYS)
+    }
+
+    /// [`from_config`](Self::from_config) under the names `keys` (an option with an empty name
+    /// stays unset).
+    ///
+    /// # Errors
+    /// A bad regularizer or constraint, named with its key.
+    pub(crate) fn from_config_named(config: &Map<String, Value>, keys: [&'static str; 5]) -> Result<Self, String> {
+        let regularizer = |key: &str| match config.get(key).filter(|_| !key.is_empty()) {
             None | Some(Value::Null) => Ok(None),
             Some(v) => Regularizer::from_json(v).map(Some).map_err(|e| format!("{key}: {e}")),
         };
-        let constraint = |key: &str| match config.get(key) {
+        let constraint = |key: &str| match config.get(key).filter(|_| !key.is_empty()) {
             None | Some(Value::Null) => Ok(None),
             Some(v) => Constraint::from_json(v).map(Some).map_err(|e| format!("{key}: {e}")),
         };
         Ok(WeightOptions {
-            kernel_regularizer: regularizer(KEYS[0])?,
-            bias_regularizer: regularizer(KEYS[1])?,
-            activity_regularizer: regularizer(KEYS[2])?,
-            kernel_constraint: constraint(KEYS[3])?,
-            bias_constraint: constraint(KEYS[4])?,
+            kernel_regularizer: regularizer(keys[0])?,
+            bias_regularizer: regularizer(keys[1])?,
+            activity_regularizer: regularizer(keys[2])?,
+            kernel_constraint: constraint(keys[3])?,
+            bias_constraint: constraint(keys[4])?,
+            keys,
         })
     }
 }

@@ -8,6 +8,7 @@ mod layers;
 mod custom_layer;
 mod conv_layers;
 mod conv_penalties;
+mod embedding_penalties;
 mod layer_options;
 mod training;
 mod fit_weights;
