@@ -116,17 +116,11 @@ fn conv_options_save_load_and_refuse_bad_values() {
         3,
     );
     let back = model_from_bytes::<f64>(model_to_bytes(&net, &BTreeMap::new()).unwrap()).unwrap().model;
-    let configs = |n: &Sequential<f64>| n.layers().map(|l| (l.class_name(), l.config())).collect::<Vec<_>>();
     assert_eq!(configs(&back), configs(&net));
     assert_eq!(back.layers().next().unwrap().config()["kernel_constraint"]["class"], "UnitNorm");
     let x = Tensor::from_vec((0..3 * 14).map(|i| (i % 5) as f64 - 2.0).collect(), &[3, 7, 2]);
-    let penalties = |n: &Sequential<f64>| {
-        let tape = Tape::new();
-        let params = n.record_parameters(&tape);
-        n.call(&params, tape.constant(x.clone()), false, None).losses.iter().map(|p| p.item()).collect::<Vec<_>>()
-    };
-    assert_eq!(penalties(&back).len(), 3);
-    assert_eq!(penalties(&back), penalties(&net));
+    assert_eq!(penalties(&back, &x).len(), 3);
+    assert_eq!(penalties(&back, &x), penalties(&net, &x));
 
     let registry = LayerRegistry::<f64>::new();
     let bad = serde_json::json!({"filters": 2, "kernel_size": 3, "kernel_regularizer": {"class": "L2", "args": {"l2": -0.5}}});
@@ -142,4 +136,16 @@ fn conv_options_save_load_and_refuse_bad_values() {
     let ortho = Regularizer::orthogonal(0.1, tapegrad::nn::OrthogonalMode::Rows).unwrap();
     let e = Sequential::<f64>::try_with_input_shape(&[5, 5, 2], vec![Conv2D::new(2, [3, 3]).kernel_regularizer(ortho)], 0).unwrap_err();
     assert!(e.contains("kernel_regularizer") && e.contains("[3, 3, 2, 2]"), "{e}");
+}
+
+/// Each layer's class name and configuration, in order (to compare a model with its reload).
+pub(crate) fn configs(net: &Sequential<f64>) -> Vec<(&'static str, serde_json::Value)> {
+    net.layers().map(|l| (l.class_name(), l.config())).collect()
+}
+
+/// The penalty terms the layers add on a training-mode forward pass over `x`.
+pub(crate) fn penalties(net: &Sequential<f64>, x: &Tensor<f64>) -> Vec<f64> {
+    let tape = Tape::new();
+    let params = net.record_parameters(&tape);
+    net.call(&params, tape.constant(x.clone()), false, None).losses.iter().map(|p| p.item()).collect()
 }

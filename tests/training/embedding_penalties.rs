@@ -9,7 +9,9 @@ use tapegrad::layers;
 use tapegrad::nn::{Constraint, Dense, Embedding, Flatten, LayerRegistry, Regularizer, Sequential};
 use tapegrad::optim::{Adam, Sgd};
 use tapegrad::train::LossFn;
-use tapegrad::{Tape, Tensor};
+use tapegrad::Tensor;
+
+use super::conv_penalties::{configs, penalties};
 
 fn ids() -> (Tensor<f64>, Tensor<f64>) {
     let x = Tensor::from_vec(vec![0.0, 3.0, 3.0, 1.0, 4.0, 2.0, 1.0, 1.0], &[4, 2]);
@@ -67,20 +69,14 @@ fn embedding_options_save_load_and_refuse_bad_values() {
         .activity_regularizer(Regularizer::l2(0.001).unwrap())
         .embeddings_constraint(Constraint::unit_norm(&[1]).unwrap()));
     let back = model_from_bytes::<f64>(model_to_bytes(&original, &BTreeMap::new()).unwrap()).unwrap().model;
-    let configs = |n: &Sequential<f64>| n.layers().map(|l| (l.class_name(), l.config())).collect::<Vec<_>>();
     assert_eq!(configs(&back), configs(&original));
     let config = back.layers().next().unwrap().config();
     assert_eq!(config["embeddings_constraint"]["class"], "UnitNorm");
     assert_eq!(config["embeddings_regularizer"]["class"], "L1L2");
     assert!(config.get("bias_regularizer").is_none() && config.get("kernel_regularizer").is_none(), "{config}");
     let (x, _) = ids();
-    let penalties = |n: &Sequential<f64>| {
-        let tape = Tape::new();
-        let params = n.record_parameters(&tape);
-        n.call(&params, tape.constant(x.clone()), false, None).losses.iter().map(|p| p.item()).collect::<Vec<_>>()
-    };
-    assert_eq!(penalties(&back).len(), 2);
-    assert_eq!(penalties(&back), penalties(&original));
+    assert_eq!(penalties(&back, &x).len(), 2);
+    assert_eq!(penalties(&back, &x), penalties(&original, &x));
 
     let registry = LayerRegistry::<f64>::new();
     let bad = serde_json::json!({"input_dim": 6, "output_dim": 3, "embeddings_regularizer": {"class": "L2", "args": {"l2": -0.5}}});
