@@ -266,23 +266,20 @@ fn a4<T: Float>(out: [&mut [T]; 4], y0: &[T], y1: &[T]) {
     map2(o3, y0, y1, |_, b| T::ZERO - b);
 }
 
-/// The first `N` consecutive slices of `len` elements of `buf`.
+/// The `len` values of entries `xi` (increasing) of the matrices in `v` (`stride` apart), from
+/// slot `base`: disjoint, so written at once (`stride = len`, `base = 0` gives consecutive
+/// slices; `[s, 4 + s, 8 + s, 12 + s]`, one column of the 4x4 transform).
 #[inline(always)]
-fn slices_mut<T, const N: usize>(buf: &mut [T], len: usize) -> [&mut [T]; N] {
-    let mut rest = &mut buf[..N * len];
-    std::array::from_fn(|_| {
-        let (head, tail) = std::mem::take(&mut rest).split_at_mut(len);
+fn entries<T, const N: usize>(v: &mut [T], stride: usize, base: usize, len: usize, xi: [usize; N]) -> [&mut [T]; N] {
+    let mut rest = v;
+    let mut at = 0;
+    std::array::from_fn(|i| {
+        let (_, tail) = std::mem::take(&mut rest).split_at_mut(xi[i] * stride + base - at);
+        let (head, tail) = tail.split_at_mut(len);
+        at = xi[i] * stride + base + len;
         rest = tail;
         head
     })
-}
-
-/// Rows `ξ = s, 4 + s, 8 + s, 12 + s` (one column of the 4x4 transform) of the 16 matrices in
-/// `buf` (`stride` apart), each the `len` slots from `base`: disjoint, so written at once.
-#[inline(always)]
-fn column_rows<T>(buf: &mut [T], s: usize, stride: usize, base: usize, len: usize) -> [&mut [T]; 4] {
-    let mut rows = buf[s * stride..].chunks_mut(4 * stride).map(|r| &mut r[base..base + len]);
-    std::array::from_fn(|_| rows.next().expect("16 matrices"))
 }
 
 /// The two taps of each row of `Bᵀ` as `(first, second, subtract)`: `Bᵀ q = (q0 - q2, q1 + q2,
@@ -437,21 +434,6 @@ fn transform_input_loops<T: Float>(p: &Plan, x: &[T], v: &mut [T]) {
     }
 }
 
-/// The `len` values of entries `xi` (increasing) of the matrices in `v` (`stride` apart), from
-/// slot `base`: disjoint, so written at once.
-#[inline(always)]
-fn entries<T, const N: usize>(v: &mut [T], stride: usize, base: usize, len: usize, xi: [usize; N]) -> [&mut [T]; N] {
-    let mut rest = v;
-    let mut at = 0;
-    std::array::from_fn(|i| {
-        let (_, tail) = std::mem::take(&mut rest).split_at_mut(xi[i] * stride + base - at);
-        let (head, tail) = tail.split_at_mut(len);
-        at = xi[i] * stride + base + len;
-        rest = tail;
-        head
-    })
-}
-
 /// `out[o] (+)= A^T M A (+ bias[o])` for every tile; `m` is `[16][C_out][slots]`. Tiles that
 /// overhang the output (odd sizes) drop their extra row or column.
 fn transform_output<T: Float>(p: &Plan, m: &[T], bias: Option<&[T]>, out: &mut [T], add: bool) {
@@ -556,13 +538,13 @@ fn output_adjoint_loops<T: Float>(p: &Plan, gout: &[T], dm: &mut [T]) {
             for (r, yr) in ya.chunks_exact_mut(4 * len).enumerate() {
                 let (y0, y1) = (&dy[2 * r * len..(2 * r + 1) * len], &dy[(2 * r + 1) * len..(2 * r + 2) * len]);
                 // Along, per tile.
-                a4(slices_mut(yr, len), y0, y1);
+                a4(entries(yr, len, 0, len, [0, 1, 2, 3]), y0, y1);
             }
             let base = o * t_all + img * len;
             for s in 0..4 {
                 // Down, from the two rows.
                 let (e0, e1) = (&ya[s * len..(s + 1) * len], &ya[(4 + s) * len..(5 + s) * len]);
-                a4(column_rows(dm, s, stride, base, len), e0, e1);
+                a4(entries(dm, stride, base, len, [s, 4 + s, 8 + s, 12 + s]), e0, e1);
             }
         }
     }
